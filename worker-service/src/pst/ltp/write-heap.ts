@@ -1,0 +1,137 @@
+/**
+ * Heap-on-node builder (MS-PST 2.3.1): lays allocations into heap blocks of ≤ 8176 bytes, each with
+ * its HNHDR / HNPAGEHDR / HNBITMAPHDR and a trailing HNPAGEMAP, and hands back one payload a block
+ * for the NDB data tree (the data tree's blocks and the heap's blocks are the same blocks).
+ */
+import { MAX_BLOCK_DATA } from '../ndb/constants';
+import { writeU16, writeU32 } from '../ndb/bytes';
+import {
+  ClientSig,
+  HN_SIGNATURE,
+  HNBITMAPHDR_SIZE,
+  HNHDR_SIZE,
+  HNPAGEHDR_SIZE,
+  MAX_HEAP_ALLOC,
+  MAX_HEAP_ALLOCS_PER_BLOCK,
+  isHnBitmapBlock,
+} from './constants';
+
+/** Error of the LTP writer with a stable code. */
+export class LtpWriteError extends Error {
+  constructor(
+    readonly code: 'HeapAllocTooLarge' | 'HeapTooLarge' | 'BadHid' | 'TooManyColumns',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'LtpWriteError';
+  }
+}
+
+/** HID layout (MS-PST 2.3.1.1): hidType 5 bits (0), hidIndex 11 bits (1-based), hidBlockIndex 16 bits. */
+export function makeHid(blockIndex: number, index: number): number {
+  return ((blockIndex << 16) | (index << 5)) >>> 0;
+}
+
+/** Fill level of a heap block by free bytes (MS-PST 2.3.1.2 rgbFillLevel): 0 empty … 0xF full. */
+export function fillLevel(freeBytes: number): number {
+  const limits = [3584, 2560, 2048, 1792, 1536, 1280, 1024, 768, 512, 256, 128, 64, 32, 16, 8];
+  for (let i = 0; i < limits.length; i++) if (freeBytes >= limits[i]) return i;
+  return 0xf;
+}
+
+interface HeapBlock {
+  allocs: Uint8Array[];
+  used: number; // header + allocation bytes
+}
+
+/**
+ * Collects allocations and produces heap block payloads. Allocations are immutable once made,
+ * except through {@link HeapBuilder.replace} with the same length (used for headers written last).
+ */
+export class HeapBuilder {
+  private readonly blocks: HeapBlock[] = [];
+  private userRoot = 0;
+
+  constructor(private readonly clientSig: ClientSig) {
+    this.blocks.push({ allocs: [], used: HNHDR_SIZE });
+  }
+
+  private headerSize(blockIndex: number): number {
+    if (blockIndex === 0) return HNHDR_SIZE;
+    return isHnBitmapBlock(blockIndex) ? HNBITMAPHDR_SIZE : HNPAGEHDR_SIZE;
+  }
+
+  /** Size a block would have with its page map: used bytes, 2-byte alignment, cAlloc/cFree, rgibAlloc. */
+  private static blockSize(used: number, cAlloc: number): number {
+    return used + (used & 1) + 4 + (cAlloc + 1) * 2;
+  }
+
+  /**
+   * Allocates `data` (0..3580 bytes) and returns its HID.
+   * @throws LtpWriteError "HeapAllocTooLarge" (callers put larger values in subnodes)
+   */
+  allocate(data: Uint8Array): number {
+    if (data.length > MAX_HEAP_ALLOC) throw new LtpWriteError('HeapAllocTooLarge', `heap allocation of ${data.length} bytes exceeds ${MAX_HEAP_ALLOC} (MS-PST 2.3.1.1); use a subnode`);
+    let bi = this.blocks.length - 1;
+    let block = this.blocks[bi];
+    if (block.allocs.length >= MAX_HEAP_ALLOCS_PER_BLOCK || HeapBuilder.blockSize(block.used + data.length, block.allocs.length + 1) > MAX_BLOCK_DATA) {
+      bi = this.blocks.length;
+      if (bi > 0xffff) throw new LtpWriteError('HeapTooLarge', 'heap exceeds 65,536 blocks (hidBlockIndex is 16 bits)');
+      block = { allocs: [], used: this.headerSize(bi) };
+      this.blocks.push(block);
+    }
+    block.allocs.push(data);
+    block.used += data.length;
+    return makeHid(bi, block.allocs.length);
+  }
+
+  /** Replaces the bytes of an existing allocation with bytes of the same length. @throws LtpWriteError "BadHid" */
+  replace(hid: number, data: Uint8Array): void {
+    const bi = hid >>> 16;
+    const idx = ((hid >>> 5) & 0x7ff) - 1;
+    const block = this.blocks[bi];
+    if (!block || !block.allocs[idx] || block.allocs[idx].length !== data.length) throw new LtpWriteError('BadHid', `cannot replace HID 0x${hid.toString(16)}`);
+    block.allocs[idx] = data;
+  }
+
+  /** Sets HNHDR.hidUserRoot (the BTH header of a PC, the TCINFO of a TC). */
+  setUserRoot(hid: number): void {
+    this.userRoot = hid;
+  }
+
+  /** Number of heap blocks so far. */
+  get blockCount(): number {
+    return this.blocks.length;
+  }
+
+  /** The block payloads, in order (MS-PST 2.3.1.2-5). */
+  finish(): Uint8Array[] {
+    const sizes = this.blocks.map((b) => HeapBuilder.blockSize(b.used, b.allocs.length));
+    const levels = sizes.map((s) => fillLevel(MAX_BLOCK_DATA - s));
+    return this.blocks.map((block, bi) => {
+      const out = new Uint8Array(sizes[bi]);
+      let o = this.headerSize(bi);
+      const offsets: number[] = [];
+      for (const a of block.allocs) {
+        offsets.push(o);
+        out.set(a, o);
+        o += a.length;
+      }
+      offsets.push(o);
+      const ibHnpm = o + (o & 1);
+      writeU16(out, 0, ibHnpm);
+      if (bi === 0) {
+        out[2] = HN_SIGNATURE;
+        out[3] = this.clientSig;
+        writeU32(out, 4, this.userRoot);
+        for (let i = 0; i < 8 && i < levels.length; i++) out[8 + (i >> 1)] |= levels[i] << ((i & 1) * 4);
+      } else if (isHnBitmapBlock(bi)) {
+        for (let i = 0; i < 128 && bi + i < levels.length; i++) out[2 + (i >> 1)] |= levels[bi + i] << ((i & 1) * 4);
+      }
+      writeU16(out, ibHnpm, block.allocs.length);
+      writeU16(out, ibHnpm + 2, 0);
+      offsets.forEach((v, i) => writeU16(out, ibHnpm + 4 + i * 2, v));
+      return out;
+    });
+  }
+}

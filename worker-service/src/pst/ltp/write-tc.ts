@@ -1,0 +1,155 @@
+/**
+ * Table context builder (MS-PST 2.3.4): a heap-on-node (bClientSig 0x7C) with TCINFO, a row index
+ * BTH (dwRowID → dwRowIndex) and a row matrix. Rows are fixed-size: 8- and 4-byte cells, then
+ * 2-byte, then 1-byte cells, then the cell existence bitmap (CEB). The row matrix lives in the heap
+ * when it fits one allocation, else in a subnode whose blocks hold whole rows
+ * (floor(8176 / row size) a block).
+ */
+import { PropType, fixedSize, tagType, type PropValue } from '../../mapi/types';
+import { MAX_BLOCK_DATA } from '../ndb/constants';
+import { writeU16, writeU32 } from '../ndb/bytes';
+import { ClientSig, MAX_HEAP_ALLOC, TCOLDESC_SIZE, TCINFO_HEADER_SIZE, PROP_TAG_LTP_ROW_ID, PROP_TAG_LTP_ROW_VER } from './constants';
+import { writeBth } from './write-bth';
+import { HeapBuilder, LtpWriteError } from './write-heap';
+import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
+import { encodePropValue } from './write-value';
+
+/** A column descriptor (TCOLDESC, MS-PST 2.3.4.2). */
+export interface TcColumn {
+  tag: number;
+  ibData: number;
+  cbData: number;
+  iBit: number;
+}
+
+/** The layout of a table: columns plus the rgib end offsets (MS-PST 2.3.4.1 TCINFO). */
+export interface TcLayout {
+  columns: TcColumn[];
+  /** End of the 8/4-byte cells, of the 2-byte cells, of the 1-byte cells, and row size (after the CEB). */
+  rgib: [number, number, number, number];
+}
+
+/** Cell width of a column type in a TC row (MS-PST 2.3.4.4.1): fixed sizes up to 8, else a 4-byte HNID. */
+export function cellSize(type: number): number {
+  const f = fixedSize(type);
+  if (f === 0 || f > 8) return 4;
+  return f;
+}
+
+/**
+ * Computes a layout for a column set: row id (0x67F2) and row version (0x67F3) first, then 8-byte,
+ * 4-byte, 2-byte and 1-byte cells in the given order; iBit in column order.
+ */
+export function layoutColumns(tags: number[]): TcLayout {
+  const rest = tags.filter((t) => t !== PROP_TAG_LTP_ROW_ID && t !== PROP_TAG_LTP_ROW_VER);
+  const all = [PROP_TAG_LTP_ROW_ID, PROP_TAG_LTP_ROW_VER, ...rest];
+  if (all.length > 255) throw new LtpWriteError('TooManyColumns', `a TC holds at most 255 columns, got ${all.length}`);
+  const iBit = new Map(all.map((t, i) => [t, i]));
+  const cols: TcColumn[] = [];
+  let ib = 0;
+  const place = (t: number, cb: number) => {
+    cols.push({ tag: t, ibData: ib, cbData: cb, iBit: iBit.get(t)! });
+    ib += cb;
+  };
+  place(PROP_TAG_LTP_ROW_ID, 4);
+  place(PROP_TAG_LTP_ROW_VER, 4);
+  for (const t of rest) if (cellSize(tagType(t)) === 8) place(t, 8);
+  for (const t of rest) if (cellSize(tagType(t)) === 4) place(t, 4);
+  const end4 = ib;
+  for (const t of rest) if (cellSize(tagType(t)) === 2) place(t, 2);
+  const end2 = ib;
+  for (const t of rest) if (cellSize(tagType(t)) === 1) place(t, 1);
+  const end1 = ib;
+  const size = end1 + Math.ceil(all.length / 8);
+  return { columns: cols.sort((a, b) => a.tag - b.tag), rgib: [end4, end2, end1, size] };
+}
+
+/** One row: its id (dwRowID) and cell values by property tag; absent tags have their CEB bit clear. */
+export interface TcRow {
+  rowId: number;
+  rowVersion?: number;
+  cells: Map<number, PropValue>;
+}
+
+/**
+ * Builds a TC node from a layout and rows (rows are stored in the given order; the row index is
+ * sorted by row id).
+ * @throws PropValueError when a cell's shape does not match its column type
+ */
+export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
+  const heap = new HeapBuilder(ClientSig.TC);
+  const subnodes: LtpSubnodeStream[] = [];
+  const rowSize = layout.rgib[3];
+  const rowBytes: Uint8Array[] = [];
+  const index: [number, number][] = [];
+  for (const row of rows) {
+    const r = new Uint8Array(rowSize);
+    const ceb = layout.rgib[2];
+    for (const col of layout.columns) {
+      let present = false;
+      if (col.tag === PROP_TAG_LTP_ROW_ID) {
+        writeU32(r, col.ibData, row.rowId);
+        present = true;
+      } else if (col.tag === PROP_TAG_LTP_ROW_VER) {
+        writeU32(r, col.ibData, row.rowVersion ?? 0);
+        present = true;
+      } else if (row.cells.has(col.tag)) {
+        const value = row.cells.get(col.tag)!;
+        const type = tagType(col.tag) as PropType;
+        const bytes = encodePropValue(type, value, codepage);
+        const f = fixedSize(type);
+        if (f > 0 && f <= 8) {
+          r.set(bytes.subarray(0, col.cbData), col.ibData);
+        } else if (bytes.length <= MAX_HEAP_ALLOC) {
+          writeU32(r, col.ibData, heap.allocate(bytes));
+        } else {
+          const nid = newSubnodeNid();
+          subnodes.push({ nid, data: bytes });
+          writeU32(r, col.ibData, nid);
+        }
+        present = true;
+      }
+      if (present) r[ceb + (col.iBit >> 3)] |= 0x80 >> (col.iBit & 7);
+    }
+    index.push([row.rowId, rowBytes.length]);
+    rowBytes.push(r);
+  }
+  // row index BTH: dwRowID → dwRowIndex, sorted by row id (MS-PST 2.3.4.3)
+  index.sort((a, b) => a[0] - b[0]);
+  const records = index.map(([id, i]) => {
+    const rec = new Uint8Array(8);
+    writeU32(rec, 0, id);
+    writeU32(rec, 4, i);
+    return rec;
+  });
+  const hidRowIndex = writeBth(heap, 4, 4, records);
+  let hnidRows = 0;
+  if (rowBytes.length > 0) {
+    const total = rowBytes.length * rowSize;
+    if (total <= MAX_HEAP_ALLOC) {
+      hnidRows = heap.allocate(Buffer.concat(rowBytes));
+    } else {
+      const perBlock = Math.floor(MAX_BLOCK_DATA / rowSize);
+      const blocks: Uint8Array[] = [];
+      for (let i = 0; i < rowBytes.length; i += perBlock) blocks.push(Buffer.concat(rowBytes.slice(i, i + perBlock)));
+      hnidRows = newSubnodeNid();
+      subnodes.push({ nid: hnidRows, data: blocks });
+    }
+  }
+  const info = new Uint8Array(TCINFO_HEADER_SIZE + layout.columns.length * TCOLDESC_SIZE);
+  info[0] = ClientSig.TC;
+  info[1] = layout.columns.length;
+  layout.rgib.forEach((v, i) => writeU16(info, 2 + i * 2, v));
+  writeU32(info, 10, hidRowIndex);
+  writeU32(info, 14, hnidRows);
+  writeU32(info, 18, 0); // hidIndex: deprecated
+  layout.columns.forEach((c, i) => {
+    const o = TCINFO_HEADER_SIZE + i * TCOLDESC_SIZE;
+    writeU32(info, o, c.tag);
+    writeU16(info, o + 4, c.ibData);
+    info[o + 6] = c.cbData;
+    info[o + 7] = c.iBit;
+  });
+  heap.setUserRoot(heap.allocate(info));
+  return { blocks: heap.finish(), subnodes };
+}

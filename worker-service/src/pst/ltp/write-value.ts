@@ -1,0 +1,125 @@
+/**
+ * Property values as the LTP layer stores them (MS-PST 2.3.3.4 "PC BTH Record" value formats,
+ * MS-OXCDATA 2.11.1): little-endian fixed-size values, UTF-16LE strings without terminator,
+ * PtypString8 in the item's code page, multi-valued fixed types packed, multi-valued variable
+ * types as ulCount + rgulDataOffsets + data (MS-PST 2.3.3.4.2).
+ */
+import iconv from 'iconv-lite';
+import { guidToBytes } from '../../mapi/guid';
+import { PropType, fixedSize, isMultiValued, baseType, type PropValue } from '../../mapi/types';
+import { writeU32 } from '../ndb/bytes';
+
+/** Error for a value whose JavaScript shape does not match its property type. */
+export class PropValueError extends Error {
+  readonly code = 'PropValueShape';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PropValueError';
+  }
+}
+
+/** Windows code page number → iconv-lite encoding name (1252 when unknown). */
+export function codepageEncoding(codepage: number | undefined): string {
+  if (!codepage) return 'windows-1252';
+  if (codepage === 65001) return 'utf8';
+  if (codepage === 1200) return 'utf16le';
+  if (codepage === 20127) return 'ascii';
+  if (codepage === 28591) return 'latin1';
+  const name = codepage >= 28592 && codepage <= 28605 ? `iso-8859-${codepage - 28590}` : `cp${codepage}`;
+  return iconv.encodingExists(name) ? name : 'windows-1252';
+}
+
+function scalarBytes(type: PropType, v: unknown, codepage: number | undefined): Uint8Array {
+  const fail = (): never => {
+    throw new PropValueError(`value ${typeof v === 'object' ? Object.prototype.toString.call(v) : typeof v} does not fit property type 0x${type.toString(16)}`);
+  };
+  switch (type) {
+    case PropType.Integer16: {
+      if (typeof v !== 'number') fail();
+      const b = new Uint8Array(2);
+      new DataView(b.buffer).setInt16(0, v as number, true);
+      return b;
+    }
+    case PropType.Integer32:
+    case PropType.ErrorCode: {
+      if (typeof v !== 'number') fail();
+      const b = new Uint8Array(4);
+      const dv = new DataView(b.buffer);
+      if ((v as number) < 0) dv.setInt32(0, v as number, true);
+      else dv.setUint32(0, v as number, true);
+      return b;
+    }
+    case PropType.Floating32: {
+      if (typeof v !== 'number') fail();
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setFloat32(0, v as number, true);
+      return b;
+    }
+    case PropType.Floating64:
+    case PropType.FloatingTime: {
+      if (typeof v !== 'number') fail();
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setFloat64(0, v as number, true);
+      return b;
+    }
+    case PropType.Currency:
+    case PropType.Integer64:
+    case PropType.Time: {
+      if (typeof v !== 'bigint') fail();
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v as bigint), true);
+      return b;
+    }
+    case PropType.Boolean:
+      if (typeof v !== 'boolean') fail();
+      return Uint8Array.of(v ? 1 : 0);
+    case PropType.Guid:
+      if (typeof v !== 'string') fail();
+      return guidToBytes(v as string);
+    case PropType.String:
+      if (typeof v !== 'string') fail();
+      return Buffer.from(v as string, 'utf16le');
+    case PropType.String8:
+      if (typeof v !== 'string') fail();
+      return iconv.encode(v as string, codepageEncoding(codepage));
+    case PropType.Binary:
+    case PropType.ServerId:
+    case PropType.Restriction:
+    case PropType.RuleAction:
+    case PropType.Object:
+      if (!(v instanceof Uint8Array)) fail();
+      return v as Uint8Array;
+    default:
+      throw new PropValueError(`property type 0x${type.toString(16)} cannot be stored`);
+  }
+}
+
+/**
+ * Encodes a property value as stored in a PC or TC (MS-PST 2.3.3.4).
+ * @param codepage  code page for PtypString8 values (PidTagMessageCodepage); 1252 when absent
+ * @throws PropValueError when the value's shape does not match `type`
+ */
+export function encodePropValue(type: PropType, value: PropValue, codepage?: number): Uint8Array {
+  if (!isMultiValued(type)) return scalarBytes(type, value, codepage);
+  if (!Array.isArray(value)) throw new PropValueError(`multi-valued type 0x${type.toString(16)} needs an array`);
+  const base = baseType(type);
+  const parts = (value as unknown[]).map((v) => scalarBytes(base, v, codepage));
+  if (fixedSize(base) > 0) return Buffer.concat(parts);
+  // variable-size: ulCount, rgulDataOffsets[ulCount], then the values (offsets from the start)
+  const head = 4 + 4 * parts.length;
+  const out = new Uint8Array(head + parts.reduce((a, p) => a + p.length, 0));
+  writeU32(out, 0, parts.length);
+  let o = head;
+  parts.forEach((p, i) => {
+    writeU32(out, 4 + i * 4, o);
+    out.set(p, o);
+    o += p.length;
+  });
+  return out;
+}
+
+/** True when a PC stores the value inline in dwValueHnid (fixed size ≤ 4 bytes, MS-PST 2.3.3.3). */
+export function isInlineInPc(type: PropType): boolean {
+  const size = fixedSize(type);
+  return size > 0 && size <= 4;
+}

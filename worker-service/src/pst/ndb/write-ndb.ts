@@ -1,0 +1,456 @@
+/**
+ * The NDB layer of the streaming writer (MS-PST 2.2.2, 2.6): blocks, data trees, subnode trees,
+ * the NBT and BBT, allocation maps and the header, written append-only into a {@link PstSink}.
+ *
+ * Layout: the first 0x4400 bytes (HEADER and DLISTPAGE) are appended as zeros and rewritten once at
+ * close. From 0x4400 on, the file is a sequence of AMap intervals of 253,952 bytes; the writer keeps
+ * exactly one interval in memory, lays the map pages at its start (AMap, and PMap/FMap/FPMap where
+ * the spec puts them), fills it with blocks, and appends it when the next block does not fit. The
+ * NBT and BBT pages are built bottom-up at close, after the last block. The file ends on an interval
+ * boundary (MS-PST 2.6.1.1.2: the file grows in whole AMap intervals).
+ */
+import type { PstSink } from '../sink';
+import {
+  AMAP_INTERVAL,
+  AMAP_SLOT,
+  BBTENTRY_SIZE,
+  BLOCK_ALIGN,
+  BLOCK_TRAILER_SIZE,
+  BTENTRY_SIZE,
+  BTPAGE,
+  BTYPE_SLBLOCK,
+  BTYPE_XBLOCK,
+  FIRST_AMAP_OFFSET,
+  MAX_BLOCK_DATA,
+  NBTENTRY_SIZE,
+  PAGE_SIZE,
+  PAGE_TRAILER_OFFSET,
+  PageType,
+  SIBLOCK_MAX_ENTRIES,
+  SIENTRY_SIZE,
+  SLBLOCK_MAX_ENTRIES,
+  SLENTRY_SIZE,
+  XBLOCK_MAX_ENTRIES,
+} from './constants';
+import { computeCrc } from './crc';
+import { CryptMethod, cryptBlock } from './crypt';
+import { NumberColumn, alignUp, computeSig, writeU16, writeU32, writeU64 } from './bytes';
+import { intervalOffset, longestFreeRun, freeSlots, mapPagesOfInterval, sealMapPage } from './write-maps';
+
+/** Error of the NDB writer, with a stable code (STYLE.md "Errors"). */
+export class NdbWriteError extends Error {
+  constructor(
+    readonly code: 'BlockTooLarge' | 'StreamTooLarge' | 'WriterClosed' | 'DuplicateNid' | 'SubnodeOrder',
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'NdbWriteError';
+  }
+}
+
+/** A subnode entry (SLENTRY, MS-PST 2.2.2.8.3.3.1.1): nid plus the data and nested subnode trees. */
+export interface SubnodeRef {
+  nid: number;
+  bidData: number;
+  /** 0 when the subnode has no subnodes of its own. */
+  bidSub: number;
+}
+
+/** What the header needs from the layers above at close. */
+export interface NdbCloseInfo {
+  /** rgnid[32]: the next free nidIndex per nidType (MS-PST 2.2.2.6). */
+  rgnid: Uint32Array;
+}
+
+/** Statistics of a closed part. */
+export interface NdbStats {
+  fileSizeBytes: number;
+  blocks: number;
+  nodes: number;
+  intervals: number;
+  freeBytes: number;
+}
+
+/** Options of {@link NdbWriter}. */
+export interface NdbWriterOptions {
+  /** bCryptMethod for data blocks: Permute (Outlook's default) or None. */
+  cryptMethod: CryptMethod;
+}
+
+const HEADER_REGION = FIRST_AMAP_OFFSET;
+
+/**
+ * Streams NDB structures into a sink. Methods are async and must be awaited one at a time.
+ * Every write method returns the BID of what it wrote; callers reference it from nodes or trees.
+ */
+export class NdbWriter {
+  private readonly cryptMethod: CryptMethod;
+  // the current AMap interval, held in memory until it is full
+  private interval = 0;
+  private buf = new Uint8Array(AMAP_INTERVAL);
+  private fill = 0;
+  private bitmap = new Uint8Array(PAGE_TRAILER_OFFSET);
+  private started = false;
+  private closed = false;
+  // per-interval free space, for the density list and the FMap (1 byte a interval)
+  private intervalFree = new NumberColumn(64);
+  private intervalLongestRun = new NumberColumn(64);
+  // BIDs: bidIndex counters for blocks and pages (MS-PST 2.2.2.2; both step by 4)
+  private nextBlockBidIndex = 1;
+  private nextPageBidIndex = 1;
+  // BBT bookkeeping: bid, ib, cb, cRef per block (typed columns, 32 bytes a block)
+  private readonly bbtBid = new NumberColumn(4096);
+  private readonly bbtIb = new NumberColumn(4096);
+  private readonly bbtCb = new NumberColumn(4096);
+  private readonly bbtRef = new NumberColumn(4096);
+  // NBT bookkeeping: nid, bidData, bidSub, nidParent per node
+  private readonly nbtNid = new NumberColumn(1024);
+  private readonly nbtData = new NumberColumn(1024);
+  private readonly nbtSub = new NumberColumn(1024);
+  private readonly nbtParent = new NumberColumn(1024);
+  /** Bytes appended to the sink so far. */
+  private appended = 0;
+
+  constructor(
+    private readonly sink: PstSink,
+    options: NdbWriterOptions,
+  ) {
+    this.cryptMethod = options.cryptMethod;
+  }
+
+  /** Current logical size of the file in bytes (what has been laid out, including the buffered interval). */
+  get sizeBytes(): number {
+    return intervalOffset(this.interval) + this.fill;
+  }
+
+  private async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.sink.append(new Uint8Array(HEADER_REGION));
+    this.appended = HEADER_REGION;
+    this.beginInterval();
+  }
+
+  private beginInterval(): void {
+    this.buf.fill(0);
+    this.bitmap.fill(0);
+    this.fill = 0;
+    for (let i = 0; i < mapPagesOfInterval(this.interval).length; i++) this.allocate(PAGE_SIZE);
+  }
+
+  /** Marks [fill, fill+size) allocated and advances. The caller guarantees it fits. */
+  private allocate(size: number): number {
+    const at = this.fill;
+    const first = at / AMAP_SLOT;
+    const count = size / AMAP_SLOT;
+    for (let s = first; s < first + count; s++) this.bitmap[s >> 3] |= 0x80 >> (s & 7);
+    this.fill += size;
+    return at;
+  }
+
+  /** Seals the map pages of the current interval and appends the interval to the sink. */
+  private async flushInterval(): Promise<void> {
+    const k = this.interval;
+    const base = intervalOffset(k);
+    const free = freeSlots(this.bitmap) * AMAP_SLOT;
+    this.intervalFree.push(free);
+    this.intervalLongestRun.push(longestFreeRun(this.bitmap));
+    const pages = mapPagesOfInterval(k);
+    for (let i = 0; i < pages.length; i++) {
+      const page = this.buf.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      page.fill(0, 0, PAGE_TRAILER_OFFSET);
+      switch (pages[i]) {
+        case PageType.AMap:
+          page.set(this.bitmap, 0);
+          break;
+        case PageType.PMap:
+          // PMaps are deprecated: Outlook fills them with 0xFF ("all pages allocated") (MS-PST 2.2.2.7.3).
+          page.fill(0xff, 0, PAGE_TRAILER_OFFSET);
+          break;
+        case PageType.FMap:
+        case PageType.FPMap:
+          // Deprecated too; they must exist at their intervals with valid trailers. Written as
+          // "no free space" (0), which is true of the intervals a streaming writer fills.
+          break;
+        default:
+          break;
+      }
+      sealMapPage(page, pages[i], base + i * PAGE_SIZE);
+    }
+    await this.sink.append(this.buf);
+    this.appended += AMAP_INTERVAL;
+    this.interval++;
+    this.buf = new Uint8Array(AMAP_INTERVAL); // the sink may still hold the previous buffer
+    this.beginInterval();
+  }
+
+  /** Reserves `size` bytes (a multiple of 64, at most 8192) aligned to `align`; returns [file offset, buffer offset]. */
+  private async reserve(size: number, align: number): Promise<[number, number]> {
+    await this.start();
+    let at = alignUp(this.fill, align);
+    if (at + size > AMAP_INTERVAL) {
+      await this.flushInterval();
+      at = alignUp(this.fill, align);
+    }
+    this.fill = at; // the gap (if any) stays free in the AMap
+    const off = this.allocate(size);
+    return [intervalOffset(this.interval) + off, off];
+  }
+
+  private newBlockBid(internal: boolean): number {
+    const bid = this.nextBlockBidIndex * 4 + (internal ? 2 : 0);
+    this.nextBlockBidIndex++;
+    return bid;
+  }
+
+  /**
+   * Writes one block (MS-PST 2.2.2.8.1): payload, zero padding to 64 bytes, BLOCKTRAILER.
+   * External (data) blocks are encoded with the store's bCryptMethod; internal blocks are not.
+   * @param payload 1..8176 bytes  @throws NdbWriteError "BlockTooLarge"
+   * @returns the block's BID
+   */
+  async writeBlock(payload: Uint8Array, internal = false): Promise<number> {
+    if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is closed');
+    const cb = payload.length;
+    if (cb > MAX_BLOCK_DATA) throw new NdbWriteError('BlockTooLarge', `block payload of ${cb} bytes exceeds ${MAX_BLOCK_DATA} (MS-PST 2.2.2.8.1)`, { cb });
+    const size = alignUp(cb + BLOCK_TRAILER_SIZE, BLOCK_ALIGN);
+    const bid = this.newBlockBid(internal);
+    const [ib, off] = await this.reserve(size, BLOCK_ALIGN);
+    const data = this.buf.subarray(off, off + cb);
+    data.set(payload);
+    if (!internal) cryptBlock(data, this.cryptMethod, BigInt(bid), true);
+    const t = off + size - BLOCK_TRAILER_SIZE;
+    writeU16(this.buf, t, cb);
+    writeU16(this.buf, t + 2, computeSig(ib, bid));
+    writeU32(this.buf, t + 4, computeCrc(data));
+    writeU64(this.buf, t + 8, bid);
+    this.bbtBid.push(bid);
+    this.bbtIb.push(ib);
+    this.bbtCb.push(cb);
+    this.bbtRef.push(2); // one reference (the node or tree that points at it) + 1, as Outlook writes
+    return bid;
+  }
+
+  /**
+   * Writes a data tree (MS-PST 2.2.2.8.3.1-2) for a node's stream given as block payloads (each
+   * ≤ 8176 bytes; a heap-on-node passes one payload a heap block). One payload → one data block;
+   * up to 1021 → an XBLOCK; more → an XXBLOCK over XBLOCKs.
+   * @throws NdbWriteError "StreamTooLarge" past 1021·1021 blocks
+   */
+  async writeDataTree(payloads: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
+    const bids: number[] = [];
+    const sizes: number[] = [];
+    for await (const p of payloads as AsyncIterable<Uint8Array>) {
+      bids.push(await this.writeBlock(p));
+      sizes.push(p.length);
+    }
+    if (bids.length === 0) return this.writeBlock(new Uint8Array(0));
+    if (bids.length === 1) return bids[0];
+    if (bids.length <= XBLOCK_MAX_ENTRIES) return this.writeXBlock(1, bids, sizes.reduce((a, b) => a + b, 0));
+    if (bids.length > XBLOCK_MAX_ENTRIES * XBLOCK_MAX_ENTRIES) {
+      throw new NdbWriteError('StreamTooLarge', `a node stream of ${bids.length} blocks exceeds an XXBLOCK (MS-PST 2.2.2.8.3.2)`);
+    }
+    const xbids: number[] = [];
+    let total = 0;
+    for (let i = 0; i < bids.length; i += XBLOCK_MAX_ENTRIES) {
+      const part = bids.slice(i, i + XBLOCK_MAX_ENTRIES);
+      const lcb = sizes.slice(i, i + XBLOCK_MAX_ENTRIES).reduce((a, b) => a + b, 0);
+      total += lcb;
+      xbids.push(await this.writeXBlock(1, part, lcb));
+    }
+    return this.writeXBlock(2, xbids, total);
+  }
+
+  /** Splits a byte stream into ≤ 8176-byte payloads and writes its data tree. */
+  async writeStream(data: Uint8Array): Promise<number> {
+    const self = this;
+    function* chunks(): Generator<Uint8Array> {
+      if (data.length === 0) yield data;
+      for (let o = 0; o < data.length; o += MAX_BLOCK_DATA) yield data.subarray(o, Math.min(data.length, o + MAX_BLOCK_DATA));
+    }
+    return self.writeDataTree(chunks());
+  }
+
+  /** XBLOCK (cLevel 1) or XXBLOCK (cLevel 2) (MS-PST 2.2.2.8.3.2.1-2). */
+  private async writeXBlock(cLevel: 1 | 2, bids: number[], lcbTotal: number): Promise<number> {
+    const b = new Uint8Array(8 + bids.length * 8);
+    b[0] = BTYPE_XBLOCK;
+    b[1] = cLevel;
+    writeU16(b, 2, bids.length);
+    writeU32(b, 4, lcbTotal);
+    bids.forEach((bid, i) => writeU64(b, 8 + i * 8, bid));
+    return this.writeBlock(b, true);
+  }
+
+  /**
+   * Writes a subnode tree (MS-PST 2.2.2.8.3.3): SLBLOCKs of ≤ 340 SLENTRYs, under an SIBLOCK when
+   * more than one is needed. Entries must be sorted by nid, without duplicates.
+   * @returns the BID of the tree's root block, or 0 when `entries` is empty
+   * @throws NdbWriteError "SubnodeOrder"
+   */
+  async writeSubnodeTree(entries: SubnodeRef[]): Promise<number> {
+    if (entries.length === 0) return 0;
+    for (let i = 1; i < entries.length; i++) {
+      if (entries[i].nid <= entries[i - 1].nid) throw new NdbWriteError('SubnodeOrder', 'subnode entries must be sorted by nid without duplicates (MS-PST 2.2.2.8.3.3.1)');
+    }
+    const leaves: { nid: number; bid: number }[] = [];
+    for (let i = 0; i < entries.length; i += SLBLOCK_MAX_ENTRIES) {
+      const part = entries.slice(i, i + SLBLOCK_MAX_ENTRIES);
+      const b = new Uint8Array(8 + part.length * SLENTRY_SIZE);
+      b[0] = BTYPE_SLBLOCK;
+      b[1] = 0;
+      writeU16(b, 2, part.length);
+      part.forEach((e, j) => {
+        const o = 8 + j * SLENTRY_SIZE;
+        writeU64(b, o, e.nid);
+        writeU64(b, o + 8, e.bidData);
+        writeU64(b, o + 16, e.bidSub);
+      });
+      leaves.push({ nid: part[0].nid, bid: await this.writeBlock(b, true) });
+    }
+    if (leaves.length === 1) return leaves[0].bid;
+    if (leaves.length > SIBLOCK_MAX_ENTRIES) throw new NdbWriteError('StreamTooLarge', 'subnode tree exceeds one SIBLOCK');
+    const b = new Uint8Array(8 + leaves.length * SIENTRY_SIZE);
+    b[0] = BTYPE_SLBLOCK;
+    b[1] = 1;
+    writeU16(b, 2, leaves.length);
+    leaves.forEach((e, j) => {
+      writeU64(b, 8 + j * SIENTRY_SIZE, e.nid);
+      writeU64(b, 8 + j * SIENTRY_SIZE + 8, e.bid);
+    });
+    return this.writeBlock(b, true);
+  }
+
+  /** Records a node in the NBT (MS-PST 2.2.2.7.7.4 NBTENTRY). */
+  addNode(nid: number, bidData: number, bidSub: number, nidParent: number): void {
+    if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is closed');
+    this.nbtNid.push(nid);
+    this.nbtData.push(bidData);
+    this.nbtSub.push(bidSub);
+    this.nbtParent.push(nidParent);
+  }
+
+  /** Number of nodes recorded so far. */
+  get nodeCount(): number {
+    return this.nbtNid.length;
+  }
+
+  private newPageBid(): number {
+    return this.nextPageBidIndex++ * 4;
+  }
+
+  /** Writes one BTPAGE (MS-PST 2.2.2.7.7.1) and returns its BREF. */
+  private async writeBtPage(type: PageType.NBT | PageType.BBT, cLevel: number, cbEnt: number, cEntMax: number, fillEntries: (page: Uint8Array) => number): Promise<{ bid: number; ib: number }> {
+    const [ib, off] = await this.reserve(PAGE_SIZE, PAGE_SIZE);
+    const page = this.buf.subarray(off, off + PAGE_SIZE);
+    const cEnt = fillEntries(page);
+    page[BTPAGE.cEnt] = cEnt;
+    page[BTPAGE.cEntMax] = cEntMax;
+    page[BTPAGE.cbEnt] = cbEnt;
+    page[BTPAGE.cLevel] = cLevel;
+    const bid = this.newPageBid();
+    page[PAGE_TRAILER_OFFSET] = type;
+    page[PAGE_TRAILER_OFFSET + 1] = type;
+    writeU16(page, PAGE_TRAILER_OFFSET + 2, computeSig(ib, bid));
+    writeU32(page, PAGE_TRAILER_OFFSET + 4, computeCrc(page, 0, PAGE_TRAILER_OFFSET));
+    writeU64(page, PAGE_TRAILER_OFFSET + 8, bid);
+    return { bid, ib };
+  }
+
+  /**
+   * Builds a B-tree bottom-up from sorted leaf entries: leaves hold `leafMax` entries, intermediate
+   * pages 20 BTENTRYs whose btkey is the first key of their child (MS-PST 2.2.2.7.7.2).
+   */
+  private async writeBTree(type: PageType.NBT | PageType.BBT, count: number, leafCbEnt: number, leafMax: number, keyOf: (i: number) => number, writeLeaf: (page: Uint8Array, o: number, i: number) => void): Promise<{ bid: number; ib: number }> {
+    let level: { key: number; bid: number; ib: number }[] = [];
+    const leafPages = Math.max(1, Math.ceil(count / leafMax));
+    for (let p = 0; p < leafPages; p++) {
+      const from = Math.floor((p * count) / leafPages);
+      const to = Math.floor(((p + 1) * count) / leafPages);
+      const bref = await this.writeBtPage(type, 0, leafCbEnt, leafMax, (page) => {
+        for (let i = from; i < to; i++) writeLeaf(page, (i - from) * leafCbEnt, i);
+        return to - from;
+      });
+      level.push({ key: count === 0 ? 0 : keyOf(from), ...bref });
+    }
+    let cLevel = 1;
+    const interMax = Math.floor(BTPAGE.entriesSize / BTENTRY_SIZE);
+    while (level.length > 1) {
+      const next: typeof level = [];
+      const pages = Math.ceil(level.length / interMax);
+      for (let p = 0; p < pages; p++) {
+        const from = Math.floor((p * level.length) / pages);
+        const to = Math.floor(((p + 1) * level.length) / pages);
+        const bref = await this.writeBtPage(type, cLevel, BTENTRY_SIZE, interMax, (page) => {
+          for (let i = from; i < to; i++) {
+            const o = (i - from) * BTENTRY_SIZE;
+            writeU64(page, o, level[i].key);
+            writeU64(page, o + 8, level[i].bid);
+            writeU64(page, o + 16, level[i].ib);
+          }
+          return to - from;
+        });
+        next.push({ key: level[from].key, ...bref });
+      }
+      level = next;
+      cLevel++;
+    }
+    return { bid: level[0].bid, ib: level[0].ib };
+  }
+
+  /**
+   * Writes the NBT and BBT, finishes the last interval, and rewrites the header region
+   * (HEADER + DLISTPAGE) at offset 0. The sink is closed by the caller.
+   * @throws NdbWriteError "DuplicateNid"
+   */
+  async close(info: NdbCloseInfo): Promise<NdbStats> {
+    if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is already closed');
+    await this.start();
+    // NBT: sort node entries by nid
+    const n = this.nbtNid.length;
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.nbtNid.get(a) - this.nbtNid.get(b));
+    for (let i = 1; i < n; i++) {
+      if (this.nbtNid.get(order[i]) === this.nbtNid.get(order[i - 1])) {
+        throw new NdbWriteError('DuplicateNid', `node 0x${this.nbtNid.get(order[i]).toString(16)} was added twice`);
+      }
+    }
+    const nbtLeafMax = Math.floor(BTPAGE.entriesSize / NBTENTRY_SIZE);
+    const nbtRoot = await this.writeBTree(PageType.NBT, n, NBTENTRY_SIZE, nbtLeafMax, (i) => this.nbtNid.get(order[i]), (page, o, i) => {
+      const j = order[i];
+      writeU64(page, o, this.nbtNid.get(j));
+      writeU64(page, o + 8, this.nbtData.get(j));
+      writeU64(page, o + 16, this.nbtSub.get(j));
+      writeU32(page, o + 24, this.nbtParent.get(j));
+    });
+    // BBT: blocks were numbered in write order, so they are already sorted by BID
+    const m = this.bbtBid.length;
+    const bbtLeafMax = Math.floor(BTPAGE.entriesSize / BBTENTRY_SIZE);
+    const bbtRoot = await this.writeBTree(PageType.BBT, m, BBTENTRY_SIZE, bbtLeafMax, (i) => this.bbtBid.get(i), (page, o, i) => {
+      writeU64(page, o, this.bbtBid.get(i));
+      writeU64(page, o + 8, this.bbtIb.get(i));
+      writeU16(page, o + 16, this.bbtCb.get(i));
+      writeU16(page, o + 18, this.bbtRef.get(i));
+    });
+    const lastInterval = this.interval;
+    await this.flushInterval();
+    this.closed = true;
+    const fileSize = intervalOffset(lastInterval + 1);
+    const { buildHeaderRegion } = await import('./write-header');
+    const region = buildHeaderRegion({
+      cryptMethod: this.cryptMethod,
+      fileEof: fileSize,
+      amapLast: intervalOffset(lastInterval),
+      amapFree: this.intervalFree.view().reduce((a, b) => a + b, 0),
+      nbt: nbtRoot,
+      bbt: bbtRoot,
+      bidNextB: this.nextBlockBidIndex * 4,
+      bidNextP: this.nextPageBidIndex * 4,
+      rgnid: info.rgnid,
+      intervalFreeBytes: this.intervalFree.view(),
+      intervalLongestRun: this.intervalLongestRun.view(),
+    });
+    await this.sink.writeAt(0, region);
+    return { fileSizeBytes: fileSize, blocks: m, nodes: n, intervals: lastInterval + 1, freeBytes: this.intervalFree.view().reduce((a, b) => a + b, 0) };
+  }
+}
