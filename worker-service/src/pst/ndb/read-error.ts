@@ -65,11 +65,14 @@ export interface PstReadErrorDetails {
 export class PstReadError extends Error {
   readonly code: PstReadErrorCode;
   readonly details: PstReadErrorDetails;
+  /** The message without code and details. */
+  readonly reason: string;
   constructor(code: PstReadErrorCode, message: string, details: PstReadErrorDetails = {}, options?: { cause?: unknown }) {
     super(`${code}: ${message}${formatDetails(details)}`, options);
     this.name = 'PstReadError';
     this.code = code;
     this.details = details;
+    this.reason = message;
   }
 }
 
