@@ -43,10 +43,10 @@ async function describe(ndb: NdbReader, node: NodeRef, indent: string, maxRows: 
     if (sig === ClientSig.PC) {
       console.log(`${indent}PC:`);
       for (const p of await readPcProperties(ltp)) console.log(`${indent}  ${fmtTag(p.tag, node.nid !== 0x61)} = ${fmtValue(p.value)}${p.object ? ` (object nid ${nidHex(p.object.nid)} size ${p.object.ulSize})` : ''}`);
-    } else if (sig === ClientSig.TC) {
+    } else if (sig === ClientSig.TC || sig === ClientSig.Reserved5) {
       const tc = await openTable(ltp);
       const i = tc.info;
-      console.log(`${indent}TC: cCols ${i.cCols} rgib [4b ${i.rgib[0]}, 2b ${i.rgib[1]}, 1b ${i.rgib[2]}, bm ${i.rgib[3]}] hidRowIndex ${hex(i.hidRowIndex)} hnidRows ${hex(i.hnidRows)} hidIndex ${hex(i.hidIndex)}; ${tc.rowIndex.length} row(s)`);
+      console.log(`${indent}TC (bType ${hex(i.bType, 2)}): cCols ${i.cCols} rgib [4b ${i.rgib[0]}, 2b ${i.rgib[1]}, 1b ${i.rgib[2]}, bm ${i.rgib[3]}] hidRowIndex ${hex(i.hidRowIndex)} hnidRows ${hex(i.hnidRows)} hidIndex ${hex(i.hidIndex)}; ${tc.rowIndex.length} row(s)`);
       for (const c of i.columns) console.log(`${indent}  col ${fmtTag(c.tag)} ib ${c.ibData} cb ${c.cbData} iBit ${c.iBit}`);
       let n = 0;
       for await (const r of tc.rows()) {
