@@ -23,6 +23,7 @@ export const TAG = {
   PidTagReadReceiptRequested: { id: 0x0029, type: PropType.Boolean },
   PidTagSensitivity: { id: 0x0036, type: PropType.Integer32 },
   PidTagSubject: { id: 0x0037, type: PropType.String },
+  PidTagSubjectPrefix: { id: 0x003D, type: PropType.String },
   PidTagClientSubmitTime: { id: 0x0039, type: PropType.Time },
   PidTagSentRepresentingSearchKey: { id: 0x003B, type: PropType.Binary },
   PidTagReceivedByEntryId: { id: 0x003F, type: PropType.Binary },
