@@ -86,7 +86,8 @@ export function decodeCharset(bytes: Uint8Array, label: string | null | undefine
   if (!l || l === 'us-ascii') {
     // Undeclared 8-bit text: UTF-8 when it is valid UTF-8, else the Windows Western code page.
     if (isValidUtf8(bytes)) return { text: textDecoderFor('utf-8')!.decode(bytes), known: true };
-    return { text: textDecoderFor(FALLBACK_CHARSET)!.decode(bytes), known: l === '' };
+    // Declared US-ASCII yet 8-bit: the Windows Western reading is what mail clients show.
+    return { text: textDecoderFor(FALLBACK_CHARSET)!.decode(bytes), known: true };
   }
   const d = textDecoderFor(l);
   if (d) return { text: d.decode(bytes), known: true };
