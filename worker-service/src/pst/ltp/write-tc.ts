@@ -72,20 +72,59 @@ export interface TcRow {
 }
 
 /**
+ * A row kept compactly until its table is written (a folder's contents table grows with every
+ * item): the cells encoded as stored, packed as [u16 column index][u32 length][bytes]…
+ */
+export interface PackedTcRow {
+  rowId: number;
+  rowVersion?: number;
+  packed: Uint8Array;
+}
+
+/** Packs a row's cells for `layout` (value encoding as {@link encodePropValue}). */
+export function packRow(layout: TcLayout, row: TcRow, codepage?: number): PackedTcRow {
+  const parts: Uint8Array[] = [];
+  layout.columns.forEach((col, i) => {
+    if (col.tag === PROP_TAG_LTP_ROW_ID || col.tag === PROP_TAG_LTP_ROW_VER || !row.cells.has(col.tag)) return;
+    const bytes = encodePropValue(tagType(col.tag) as PropType, row.cells.get(col.tag)!, codepage);
+    const head = new Uint8Array(6);
+    writeU16(head, 0, i);
+    writeU32(head, 2, bytes.length);
+    parts.push(head, bytes);
+  });
+  return { rowId: row.rowId, rowVersion: row.rowVersion, packed: Buffer.concat(parts) };
+}
+
+function unpackRow(row: PackedTcRow): Map<number, Uint8Array> {
+  const out = new Map<number, Uint8Array>();
+  const p = row.packed;
+  for (let o = 0; o < p.length; ) {
+    const i = p[o] | (p[o + 1] << 8);
+    const len = (p[o + 2] | (p[o + 3] << 8) | (p[o + 4] << 16) | (p[o + 5] << 24)) >>> 0;
+    out.set(i, p.subarray(o + 6, o + 6 + len));
+    o += 6 + len;
+  }
+  return out;
+}
+
+/**
  * Builds a TC node from a layout and rows (rows are stored in the given order; the row index is
  * sorted by row id).
  * @throws PropValueError when a cell's shape does not match its column type
  */
-export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
+export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow | PackedTcRow>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
   const heap = new HeapBuilder(ClientSig.TC);
   const subnodes: LtpSubnodeStream[] = [];
   const rowSize = layout.rgib[3];
   const rowBytes: Uint8Array[] = [];
   const index: [number, number][] = [];
-  for (const row of rows) {
+  for (const anyRow of rows) {
+    const row: PackedTcRow = 'packed' in anyRow ? anyRow : packRow(layout, anyRow, codepage);
+    const cells = unpackRow(row);
     const r = new Uint8Array(rowSize);
     const ceb = layout.rgib[2];
-    for (const col of layout.columns) {
+    for (let ci = 0; ci < layout.columns.length; ci++) {
+      const col = layout.columns[ci];
       let present = false;
       if (col.tag === PROP_TAG_LTP_ROW_ID) {
         writeU32(r, col.ibData, row.rowId);
@@ -93,10 +132,9 @@ export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow>, newSu
       } else if (col.tag === PROP_TAG_LTP_ROW_VER) {
         writeU32(r, col.ibData, row.rowVersion ?? 0);
         present = true;
-      } else if (row.cells.has(col.tag)) {
-        const value = row.cells.get(col.tag)!;
+      } else if (cells.has(ci)) {
         const type = tagType(col.tag) as PropType;
-        const bytes = encodePropValue(type, value, codepage);
+        const bytes = cells.get(ci)!;
         const f = fixedSize(type);
         if (f > 0 && f <= 8) {
           r.set(bytes.subarray(0, col.cbData), col.ibData);

@@ -117,11 +117,17 @@ export const AMAP_INTERVAL = 253952;
 export const AMAP_SLOT = 64;
 /** A PMap page follows the AMap of every 8th interval (first at 0x4600). */
 export const PMAP_EVERY_INTERVALS = 8;
-/** FMap pages from the 128th interval on, every 496 intervals; FPMap from 8192 on, every 496·8 intervals. */
+/**
+ * FMap pages from the 128th interval on, one every 496 intervals (an FMap byte per AMap); FPMap
+ * pages from the 8192nd on, one every 496·8·8 = 31,744 intervals (an FPMap bit per PMap). Both sit
+ * right after the PMap of their interval (AMap + 0x400): FMap intervals are ≡ 128 and FPMap
+ * intervals ≡ 256 (mod 496), so the two never share an interval (MS-PST 2.2.2.7.5-6; placement
+ * confirmed by ScanPST-validated writers, see docs/pst-format-notes.md).
+ */
 export const FMAP_FIRST_INTERVAL = 128;
 export const FMAP_EVERY_INTERVALS = 496;
 export const FPMAP_FIRST_INTERVAL = 8192;
-export const FPMAP_EVERY_INTERVALS = 496 * 8;
+export const FPMAP_EVERY_INTERVALS = 496 * 8 * 8;
 /** The density list page (DLISTPAGE, MS-PST 2.2.2.7.4) at 0x4200. */
 export const DLIST_OFFSET = 0x4200;
 

@@ -24,8 +24,7 @@ import {
 } from './constants';
 import { computeCrc } from './crc';
 import type { CryptMethod } from './crypt';
-import { writeU16, writeU32, writeU64 } from './bytes';
-import { sealMapPage } from './write-maps';
+import { computeSig, writeU16, writeU32, writeU64 } from './bytes';
 
 /** Inputs of {@link buildHeaderRegion}; offsets and sizes in bytes. */
 export interface HeaderInfo {
@@ -88,17 +87,20 @@ export function buildHeaderRegion(h: HeaderInfo): Uint8Array {
   h.intervalFreeBytes.forEach((bytes, k) => {
     if (bytes > 0) withFree.push({ k, slots: Math.min(0xfff, bytes / AMAP_SLOT) });
   });
-  withFree.sort((a, b2) => b2.slots - a.slots || a.k - b2.k);
-  const entries = withFree.slice(0, DLIST_MAX_ENTRIES);
+  // ulCurrentPage: the AMap the allocator works in next (the last one); it is not listed
+  const current = h.intervalFreeBytes.length - 1;
+  const listed = withFree.filter((e) => e.k !== current);
+  listed.sort((a, b2) => b2.slots - a.slots || a.k - b2.k);
+  const entries = listed.slice(0, DLIST_MAX_ENTRIES);
   page[0] = DFL_BACKFILL_COMPLETE;
   page[1] = entries.length;
-  writeU32(page, 4, 0); // ulCurrentPage: the AMap page the allocator is working in
+  writeU32(page, 4, Math.max(0, current));
   entries.forEach((e, i) => writeU32(page, 8 + i * 4, ((e.slots & 0xfff) << 20 | (e.k & 0xfffff)) >>> 0));
-  sealDListPage(page);
+  // trailer: ptype 0x86, wSig from (0x4200, bid), bid = the header's bidNextP (not consumed)
+  page[PAGE_TRAILER_OFFSET] = PageType.DL;
+  page[PAGE_TRAILER_OFFSET + 1] = PageType.DL;
+  writeU16(page, PAGE_TRAILER_OFFSET + 2, computeSig(DLIST_OFFSET, h.bidNextP));
+  writeU32(page, PAGE_TRAILER_OFFSET + 4, computeCrc(page, 0, PAGE_TRAILER_OFFSET));
+  writeU64(page, PAGE_TRAILER_OFFSET + 8, h.bidNextP);
   return region;
-}
-
-function sealDListPage(page: Uint8Array): void {
-  sealMapPage(page, PageType.DL, DLIST_OFFSET);
-  void PAGE_TRAILER_OFFSET;
 }

@@ -96,9 +96,9 @@ export class NdbWriter {
   // per-interval free space, for the density list and the FMap (1 byte a interval)
   private intervalFree = new NumberColumn(64);
   private intervalLongestRun = new NumberColumn(64);
-  // BIDs: bidIndex counters for blocks and pages (MS-PST 2.2.2.2; both step by 4)
+  // BIDs: block BIDs step by 4 (MS-PST 2.2.2.2); page BIDs by 1
   private nextBlockBidIndex = 1;
-  private nextPageBidIndex = 1;
+  private nextPageBid = 1;
   // BBT bookkeeping: bid, ib, cb, cRef per block (typed columns, 32 bytes a block)
   private readonly bbtBid = new NumberColumn(4096);
   private readonly bbtIb = new NumberColumn(4096);
@@ -170,8 +170,10 @@ export class NdbWriter {
           break;
         case PageType.FMap:
         case PageType.FPMap:
-          // Deprecated too; they must exist at their intervals with valid trailers. Written as
-          // "no free space" (0), which is true of the intervals a streaming writer fills.
+          // Deprecated: they must exist at their intervals with valid trailers (MS-PST 2.2.2.7.5-6).
+          // Written 0xFF like the header's rgbFM/rgbFP, which Outlook 2007 SP2+ no longer maintains;
+          // the DList is the free-space index readers use.
+          page.fill(0xff, 0, PAGE_TRAILER_OFFSET);
           break;
         default:
           break;
@@ -336,8 +338,9 @@ export class NdbWriter {
     return this.nbtNid.length;
   }
 
+  /** Page BIDs come from bidNextP and count up by 1 (as Outlook's files show). */
   private newPageBid(): number {
-    return this.nextPageBidIndex++ * 4;
+    return this.nextPageBid++;
   }
 
   /** Writes one BTPAGE (MS-PST 2.2.2.7.7.1) and returns its BREF. */
@@ -445,7 +448,7 @@ export class NdbWriter {
       nbt: nbtRoot,
       bbt: bbtRoot,
       bidNextB: this.nextBlockBidIndex * 4,
-      bidNextP: this.nextPageBidIndex * 4,
+      bidNextP: this.nextPageBid,
       rgnid: info.rgnid,
       intervalFreeBytes: this.intervalFree.view(),
       intervalLongestRun: this.intervalLongestRun.view(),

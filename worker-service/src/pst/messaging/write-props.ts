@@ -1,0 +1,45 @@
+/**
+ * Maps a MapiItem's property bag to the store-local properties a PC or TC row holds: tagged
+ * properties as they are, named properties through the store's name-to-id map (MS-PST 2.4.7).
+ */
+import type { PropertyBag } from '../../mapi/item';
+import { propTag, type PropType, type PropValue } from '../../mapi/types';
+import type { PcProperty } from '../ltp/write-pc';
+import type { NameToIdMapBuilder } from './write-nameid';
+
+/** Properties by store-local id. */
+export type LocalProps = Map<number, PcProperty>;
+
+/** The store-local properties of a bag; `skip` lists tagged ids the writer computes itself. */
+export function localProperties(bag: PropertyBag, names: NameToIdMapBuilder, skip: ReadonlySet<number> = new Set()): LocalProps {
+  const out: LocalProps = new Map();
+  for (const e of bag.entries()) {
+    if (e.kind === 'tagged') {
+      if (skip.has(e.id)) continue;
+      out.set(e.id, { id: e.id, type: e.type, value: e.value });
+    } else {
+      const id = names.idFor(e.key);
+      out.set(id, { id, type: e.type, value: e.value });
+    }
+  }
+  return out;
+}
+
+/** Sets a property on a LocalProps map. */
+export function setLocal(props: LocalProps, id: number, type: PropType, value: PropValue): void {
+  props.set(id, { id, type, value });
+}
+
+/**
+ * The cells of a table row for `columns` (32-bit tags) taken from an object's own properties: a
+ * cell is present exactly when the object has that property with that type, so rows always agree
+ * with the objects they describe (ScanPST's contents-table check).
+ */
+export function rowCells(columns: readonly number[], props: LocalProps): Map<number, PropValue> {
+  const cells = new Map<number, PropValue>();
+  for (const tag of columns) {
+    const p = props.get(tag >>> 16);
+    if (p && propTag(p.id, p.type) === tag) cells.set(tag, p.value);
+  }
+  return cells;
+}
