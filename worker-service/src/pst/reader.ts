@@ -112,7 +112,7 @@ export class PstReader {
    * @throws PstReadError "NodeNotFound", "BadMessage", "NestingTooDeep", LTP errors */
   async readItem(nid: number, associated = false): Promise<PstItem> {
     const node = await this.ndb.getNode(nid);
-    const ctx: MessageReadContext = { ndb: this.ndb, nameIdMap: this.nameIdMap, codepage: this.codepage, stats: this.stats };
+    const ctx: MessageReadContext = { ndb: this.ndb, nameIdMap: this.nameIdMap, codepage: this.codepage, stats: this.stats, seen: new Set() };
     const item = await readMessage(ctx, node, associated);
     return Object.assign(item, { nid });
   }

@@ -32,6 +32,9 @@ export interface MessageReadContext {
   /** Code page for PtypString8 when a message names none. */
   readonly codepage: number;
   readonly stats?: BagStats;
+  /** Nodes (bidData:bidSub) already read for the current top-level item: a crafted subnode tree
+   *  that reaches a message or attachment twice would otherwise branch exponentially. */
+  readonly seen?: Set<string>;
 }
 
 async function readPc(ctx: MessageReadContext, node: LtpNode, codepage?: number): Promise<{ props: PcProperty[]; codepage: number }> {
@@ -49,6 +52,7 @@ async function readPc(ctx: MessageReadContext, node: LtpNode, codepage?: number)
  * @throws PstReadError "BadMessage", "NestingTooDeep", LTP/NDB errors */
 export async function readMessage(ctx: MessageReadContext, node: NodeRef, associated: boolean, depth = 0): Promise<MapiItem> {
   if (depth > MAX_EMBEDDED_DEPTH) throw new PstReadError('NestingTooDeep', 'embedded messages nested deeper than allowed', { nid: node.nid, depth });
+  markSeen(ctx, node, 'message');
   const ltp = await LtpNode.open(ctx.ndb, node);
   const item = newMapiItem(associated);
   const { props, codepage } = await readPc(ctx, ltp);
@@ -93,6 +97,7 @@ export async function readMessage(ctx: MessageReadContext, node: NodeRef, associ
  * object property itself left out. OLE (method 6): the object's bytes as PtypObject.
  * @throws PstReadError */
 export async function readAttachment(ctx: MessageReadContext, sub: NodeRef, codepage: number, depth: number): Promise<MapiAttachment> {
+  markSeen(ctx, sub, 'attachment');
   const ltp = await LtpNode.open(ctx.ndb, sub);
   const { props } = await readPc(ctx, ltp, codepage);
   const properties = new PropertyBag();
@@ -111,4 +116,11 @@ export async function readAttachment(ctx: MessageReadContext, sub: NodeRef, code
     addProperty(properties, p.id, p.type, p.value, ctx.nameIdMap, ctx.stats);
   }
   return att;
+}
+
+function markSeen(ctx: MessageReadContext, node: NodeRef, what: string): void {
+  if (!ctx.seen) return;
+  const key = `${node.bidData}:${node.bidSub}`;
+  if (ctx.seen.has(key)) throw new PstReadError('BadMessage', `${what} node reached twice inside one item (subnode cycle)`, { nid: node.nid, bid: node.bidData });
+  ctx.seen.add(key);
 }
