@@ -36,6 +36,7 @@ import { computeCrc } from './crc';
 import { CryptMethod, cryptBlock } from './crypt';
 import { NumberColumn, alignUp, computeSig, writeU16, writeU32, writeU64 } from './bytes';
 import { intervalOffset, longestFreeRun, freeSlots, mapPagesOfInterval, sealMapPage } from './write-maps';
+import { buildHeaderRegion } from './write-header';
 
 /** Error of the NDB writer, with a stable code (STYLE.md "Errors"). */
 export class NdbWriteError extends Error {
@@ -439,7 +440,6 @@ export class NdbWriter {
     await this.flushInterval();
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
-    const { buildHeaderRegion } = await import('./write-header');
     const region = buildHeaderRegion({
       cryptMethod: this.cryptMethod,
       fileEof: fileSize,

@@ -1,0 +1,210 @@
+/**
+ * The PST writer's public API: items in, PST parts out. Writes Unicode PST (MS-PST) in one pass
+ * into sinks (pst/sink.ts), splitting into parts at `splitSizeBytes`: when the next item would pass
+ * the limit, the part is closed and the next begins with the same folder path. Parts are named
+ * `name.pst`, `name-2.pst`, `name-3.pst`, …
+ *
+ * Input is validated here (STYLE.md: the API layer checks, the core trusts).
+ */
+import { basename } from 'node:path';
+import type { MapiFolder, MapiItem } from '../mapi/item';
+import { fixedSize, isMultiValued, type PropValue } from '../mapi/types';
+import { CryptMethod } from './ndb/crypt';
+import type { NdbStats } from './ndb/write-ndb';
+import { PstStoreWriter, type WrittenItem } from './messaging/write-store';
+import type { FolderHandle } from './messaging/write-folder';
+import type { PstSink } from './sink';
+
+export { CryptMethod } from './ndb/crypt';
+export type { PstSink } from './sink';
+export { FilePstSink, MemoryPstSink } from './sink';
+
+/** 10 GiB: the default part size (MigrationWiz's "a new PST every 10 GB"). */
+export const DEFAULT_SPLIT_SIZE_BYTES = 10 * 1024 ** 3;
+/** Smallest part size accepted: one AMap interval plus the fixed store structures. */
+export const MIN_SPLIT_SIZE_BYTES = 1024 * 1024;
+/** Outlook's default limit for a Unicode PST (50 GB); larger parts are refused. */
+export const MAX_SPLIT_SIZE_BYTES = 50 * 1024 ** 3;
+
+/** Error for bad writer input, with a stable code and a message that says how to fix it. */
+export class PstWriterError extends Error {
+  constructor(
+    readonly code: 'BadSplitSize' | 'BadPartName' | 'WriterClosed' | 'BadFolderPath' | 'BadItem',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'PstWriterError';
+  }
+}
+
+/** Options of {@link PstWriter.open}. */
+export interface PstWriterOptions {
+  /** File name of the first part, ending in .pst (e.g. "user1.pst"); later parts add -2, -3, … */
+  partName: string;
+  /** Opens the sink for a part given its file name. */
+  openSink: (partFileName: string, partIndex: number) => Promise<PstSink>;
+  /** Part size limit in bytes (default 10 GiB, at least 1 MiB, at most 50 GiB). */
+  splitSizeBytes?: number;
+  /** bCryptMethod: Permute (Outlook's default) or None. */
+  cryptMethod?: CryptMethod;
+  /** Store display name (PidTagDisplayName of the message store); default: the part name without .pst. */
+  displayName?: string;
+  /** Called when a part is complete. */
+  onPartClosed?: (part: PstPartInfo) => void | Promise<void>;
+}
+
+/** A finished part. */
+export interface PstPartInfo {
+  index: number;
+  fileName: string;
+  items: number;
+  stats: NdbStats;
+}
+
+/** Where an item went. */
+export interface PstItemPlacement extends WrittenItem {
+  partIndex: number;
+  partFileName: string;
+}
+
+/** File name of part `index` (1-based): name.pst, name-2.pst, … @throws PstWriterError "BadPartName" */
+export function partFileName(firstName: string, index: number): string {
+  if (!/\.pst$/i.test(firstName) || basename(firstName) !== firstName || firstName.length <= 4) {
+    throw new PstWriterError('BadPartName', `part name "${firstName}" must be a file name ending in .pst, without directories (e.g. "user1.pst")`);
+  }
+  if (index === 1) return firstName;
+  return `${firstName.slice(0, -4)}-${index}${firstName.slice(-4)}`;
+}
+
+function valueBytes(v: PropValue): number {
+  if (v === null) return 0;
+  if (typeof v === 'string') return v.length * 2;
+  if (v instanceof Uint8Array) return v.length;
+  if (Array.isArray(v)) return (v as unknown[]).reduce<number>((a, x) => a + valueBytes(x as PropValue) + 4, 0);
+  return 8;
+}
+
+/** A conservative estimate of an item's bytes in a PST (values, heap/table overhead, attachments, embedded messages). */
+export function estimateItemBytes(item: MapiItem): number {
+  let n = 2048;
+  for (const e of item.properties.entries()) n += (isMultiValued(e.type) || fixedSize(e.type) === 0 ? valueBytes(e.value) : 8) + 12;
+  for (const r of item.recipients) for (const e of r.entries()) n += valueBytes(e.value) + 16;
+  for (const a of item.attachments) {
+    n += 1024;
+    for (const e of a.properties.entries()) n += valueBytes(e.value) + 12;
+    if (a.embedded) n += estimateItemBytes(a.embedded);
+  }
+  // data blocks carry a 16-byte trailer and 64-byte alignment per 8176 bytes, plus tree pages
+  return Math.ceil(n * 1.03) + 512;
+}
+
+/**
+ * Writes items into one or more PST parts. Use `addItem(folderPath, item)` in any folder order;
+ * each part holds the folder path of every item it contains.
+ */
+export class PstWriter {
+  private part?: PstStoreWriter;
+  private partIndex = 0;
+  private partItems = 0;
+  private pendingTableBytes = 0;
+  private folderCache = new Map<string, FolderHandle>();
+  private closed = false;
+  readonly parts: PstPartInfo[] = [];
+  private readonly splitSizeBytes: number;
+
+  private constructor(private readonly options: PstWriterOptions) {
+    const split = options.splitSizeBytes ?? DEFAULT_SPLIT_SIZE_BYTES;
+    if (!Number.isFinite(split) || split < MIN_SPLIT_SIZE_BYTES || split > MAX_SPLIT_SIZE_BYTES) {
+      throw new PstWriterError('BadSplitSize', `split size ${split} bytes is outside ${MIN_SPLIT_SIZE_BYTES} (1 MiB) … ${MAX_SPLIT_SIZE_BYTES} (50 GiB, Outlook's default Unicode PST limit)`);
+    }
+    this.splitSizeBytes = split;
+    partFileName(options.partName, 1);
+  }
+
+  /** Validates options; the first part's sink opens with the first item (or at close for an empty export). */
+  static open(options: PstWriterOptions): PstWriter {
+    return new PstWriter(options);
+  }
+
+  private async openPart(): Promise<PstStoreWriter> {
+    this.partIndex++;
+    const fileName = partFileName(this.options.partName, this.partIndex);
+    const sink = await this.options.openSink(fileName, this.partIndex);
+    const base = this.options.displayName ?? this.options.partName.replace(/\.pst$/i, '');
+    this.part = PstStoreWriter.create(sink, {
+      displayName: this.partIndex === 1 ? base : `${base} (${this.partIndex})`,
+      cryptMethod: this.options.cryptMethod ?? CryptMethod.Permute,
+    });
+    this.partItems = 0;
+    this.pendingTableBytes = 0;
+    this.folderCache.clear();
+    return this.part;
+  }
+
+  private async closePart(): Promise<void> {
+    if (!this.part) return;
+    const stats = await this.part.close();
+    const info: PstPartInfo = { index: this.partIndex, fileName: partFileName(this.options.partName, this.partIndex), items: this.partItems, stats };
+    this.parts.push(info);
+    this.part = undefined;
+    await this.options.onPartClosed?.(info);
+  }
+
+  /** Bytes the current part would have if closed now (estimate of tables and B-trees included). */
+  private projectedPartBytes(): number {
+    if (!this.part) return 0;
+    return this.part.sizeBytes + this.pendingTableBytes + 64 * 1024;
+  }
+
+  /** The folder handle for a path in the current part, creating folders as needed. */
+  private folderFor(path: readonly MapiFolder[]): FolderHandle {
+    const key = path.map((f) => f.displayName.toLowerCase()).join('\u0000');
+    let h = this.folderCache.get(key);
+    if (!h) {
+      h = this.part!.ensurePath(path);
+      this.folderCache.set(key, h);
+    }
+    return h;
+  }
+
+  /**
+   * Writes `item` into the folder at `folderPath` (from the top of the store), starting a new part
+   * first when it would pass the split size.
+   * @throws PstWriterError "BadFolderPath" | "WriterClosed"; errors of the store writer for bad values
+   */
+  async addItem(folderPath: readonly MapiFolder[], item: MapiItem): Promise<PstItemPlacement> {
+    if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is closed');
+    for (const f of folderPath) {
+      if (typeof f.displayName !== 'string' || !f.displayName.trim()) throw new PstWriterError('BadFolderPath', 'every folder in the path needs a non-empty displayName');
+    }
+    const estimate = estimateItemBytes(item);
+    if (this.part && this.partItems > 0 && this.projectedPartBytes() + estimate > this.splitSizeBytes) await this.closePart();
+    const part = this.part ?? (await this.openPart());
+    const written = await part.addItem(this.folderFor(folderPath), item);
+    this.partItems++;
+    this.pendingTableBytes += 160 + Math.min(estimate, 2048) / 4;
+    return { ...written, partIndex: this.partIndex, partFileName: partFileName(this.options.partName, this.partIndex) };
+  }
+
+  /** Creates a folder path in the current part even if no item goes there (empty folders). */
+  async ensureFolder(folderPath: readonly MapiFolder[]): Promise<void> {
+    if (!this.part) await this.openPart();
+    this.folderFor(folderPath);
+  }
+
+  /** Closes the last part (an export with no items still produces one valid, empty PST). */
+  async close(): Promise<PstPartInfo[]> {
+    if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is already closed');
+    this.closed = true;
+    if (!this.part && this.parts.length === 0) await this.openPart();
+    await this.closePart();
+    return this.parts;
+  }
+
+  /** Abandons the current part after a failure (finished parts stay). */
+  async abort(): Promise<void> {
+    this.closed = true;
+    await this.part?.abort();
+    this.part = undefined;
+  }
+}
