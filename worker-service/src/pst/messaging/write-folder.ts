@@ -3,7 +3,8 @@
  * children, and the rows of its contents and FAI contents tables, kept packed until the store is
  * closed and the folder's four nodes (PC, hierarchy, contents, FAI tables) are written.
  */
-import type { PackedTcRow, TcLayout } from '../ltp/write-tc';
+import type { TcLayout } from '../ltp/write-tc';
+import type { SpilledRows } from './row-spill';
 import type { LocalProps } from './write-props';
 
 /** One folder of the store being written. */
@@ -16,8 +17,9 @@ export interface FolderState {
   /** Extra folder properties (e.g. from a PST being rewritten), store-local ids. */
   extra: LocalProps;
   children: number[];
-  contents: PackedTcRow[];
-  associated: PackedTcRow[];
+  /** Contents and FAI contents table rows, held by the store's row spill. */
+  contents: SpilledRows;
+  associated: SpilledRows;
   contentCount: number;
   unreadCount: number;
   /** True for the store's special folders (not listed as user folders). */

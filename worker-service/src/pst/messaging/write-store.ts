@@ -36,6 +36,7 @@ import type { FolderHandle, FolderState } from './write-folder';
 import { writeMessageObject } from './write-message';
 import { NameToIdMapBuilder } from './write-nameid';
 import { writeLtpNode } from './write-node';
+import { RowSpill, SpilledRows } from './row-spill';
 import { localProperties, rowCells, setLocal, type LocalProps } from './write-props';
 
 /** Options of a store part. */
@@ -71,6 +72,7 @@ const MSGFLAG_READ = 0x01;
 export class PstStoreWriter {
   private readonly ndb: NdbWriter;
   private readonly names = new NameToIdMapBuilder();
+  private readonly spill = new RowSpill();
   private readonly folders = new Map<number, FolderState>();
   private readonly rgnid = initialRgnid();
   private readonly recordKey: Uint8Array;
@@ -91,7 +93,7 @@ export class PstStoreWriter {
       associated: layoutColumns([...ASSOC_CONTENTS_TABLE_COLUMNS]),
     };
     const special = (nid: number, parentNid: number, displayName: string, comment?: string) =>
-      this.folders.set(nid, { nid, parentNid, displayName, comment, extra: new Map(), children: [], contents: [], associated: [], contentCount: 0, unreadCount: 0, special: true });
+      this.folders.set(nid, { nid, parentNid, displayName, comment, extra: new Map(), children: [], contents: new SpilledRows(), associated: new SpilledRows(), contentCount: 0, unreadCount: 0, special: true });
     special(NID.ROOT_FOLDER, NID.ROOT_FOLDER, '');
     special(SPECIAL_FOLDERS.ipmSubtree.nid, NID.ROOT_FOLDER, SPECIAL_FOLDERS.ipmSubtree.name);
     special(SPECIAL_FOLDERS.searchRoot.nid, NID.ROOT_FOLDER, SPECIAL_FOLDERS.searchRoot.name);
@@ -162,8 +164,8 @@ export class PstStoreWriter {
       containerClass: def.containerClass,
       extra,
       children: [],
-      contents: [],
-      associated: [],
+      contents: new SpilledRows(),
+      associated: new SpilledRows(),
       contentCount: 0,
       unreadCount: 0,
       special: false,
@@ -193,9 +195,9 @@ export class PstStoreWriter {
     this.ndb.addNode(nid, written.node.bidData, written.node.bidSub, f.nid);
     const codepage = written.props.get(TAG.PidTagMessageCodepage.id)?.value as number | undefined;
     if (item.associated) {
-      f.associated.push(packRow(this.layouts.associated, { rowId: nid, rowVersion: 1, cells: rowCells(ASSOC_CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
+      this.spill.add(f.associated, packRow(this.layouts.associated, { rowId: nid, rowVersion: 1, cells: rowCells(ASSOC_CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
     } else {
-      f.contents.push(packRow(this.layouts.contents, { rowId: nid, rowVersion: 1, cells: rowCells(CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
+      this.spill.add(f.contents, packRow(this.layouts.contents, { rowId: nid, rowVersion: 1, cells: rowCells(CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
       f.contentCount++;
       const flags = written.props.get(TAG.PidTagMessageFlags.id)?.value;
       if (typeof flags !== 'number' || (flags & MSGFLAG_READ) === 0) f.unreadCount++;
@@ -229,7 +231,7 @@ export class PstStoreWriter {
     this.ndb.addNode(nid, node.bidData, node.bidSub, parentNid);
   }
 
-  private async writeTc(nid: number, layout: TcLayout, rows: PackedTcRow[] | { rowId: number; rowVersion?: number; cells: Map<number, PropValue> }[]): Promise<void> {
+  private async writeTc(nid: number, layout: TcLayout, rows: Iterable<PackedTcRow | { rowId: number; rowVersion?: number; cells: Map<number, PropValue> }>): Promise<void> {
     let n = 0x10;
     const out = buildTableContext(layout, rows, () => makeNid(NidType.LTP, n++));
     const node = await writeLtpNode(this.ndb, out);
@@ -243,6 +245,14 @@ export class PstStoreWriter {
   async close(): Promise<NdbStats> {
     if (this.closed) throw new StoreWriteError('StoreClosed', 'the store is already closed');
     this.closed = true;
+    try {
+      return await this.writeStructure();
+    } finally {
+      this.spill.dispose();
+    }
+  }
+
+  private async writeStructure(): Promise<NdbStats> {
     const folderProps = new Map<number, LocalProps>();
     for (const f of this.folders.values()) folderProps.set(f.nid, this.folderProps(f));
     const searchProps: LocalProps = new Map();
@@ -257,10 +267,8 @@ export class PstStoreWriter {
       await this.writePc(f.nid, f.parentNid, folderProps.get(f.nid)!.values());
       const hier = f.children.map((c) => ({ rowId: c, rowVersion: 1, cells: rowCells(HIERARCHY_TABLE_COLUMNS, folderProps.get(c)!) }));
       await this.writeTc(makeNid(NidType.HIERARCHY_TABLE, idx), this.layouts.hierarchy, hier);
-      await this.writeTc(makeNid(NidType.CONTENTS_TABLE, idx), this.layouts.contents, f.contents);
-      await this.writeTc(makeNid(NidType.ASSOC_CONTENTS_TABLE, idx), this.layouts.associated, f.associated);
-      f.contents = [];
-      f.associated = [];
+      await this.writeTc(makeNid(NidType.CONTENTS_TABLE, idx), this.layouts.contents, this.spill.rows(f.contents));
+      await this.writeTc(makeNid(NidType.ASSOC_CONTENTS_TABLE, idx), this.layouts.associated, this.spill.rows(f.associated));
     }
     // Outlook's spam search folder: PC, update queue (empty), criteria object, search contents table
     await this.writePc(SPAM_SEARCH_FOLDER.nid, NID.ROOT_FOLDER, searchProps.values());
@@ -310,6 +318,7 @@ export class PstStoreWriter {
   /** Abandons the part: releases the sink and removes what it can. */
   async abort(): Promise<void> {
     this.closed = true;
+    this.spill.dispose();
     if (this.sink.abort) await this.sink.abort();
     else await this.sink.close();
   }
