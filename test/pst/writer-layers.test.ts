@@ -1,0 +1,164 @@
+/**
+ * Property-based round trips of the writer's NDB and LTP layers through our own reader: data trees
+ * (single block, XBLOCK, XXBLOCK), subnode trees (SLBLOCK, SIBLOCK), property contexts and table
+ * contexts with values inline, in the heap and in subnodes, over multi-block heaps.
+ */
+import fc from 'fast-check';
+import { PropType, type PropValue } from '../../worker-service/src/mapi/types';
+import { buildPropertyContext, type PcProperty } from '../../worker-service/src/pst/ltp/write-pc';
+import { buildTableContext, layoutColumns, type TcRow } from '../../worker-service/src/pst/ltp/write-tc';
+import { LtpNode } from '../../worker-service/src/pst/ltp/read-node';
+import { readPcProperties } from '../../worker-service/src/pst/ltp/read-pc';
+import { openTable } from '../../worker-service/src/pst/ltp/read-tc';
+import { NdbReader } from '../../worker-service/src/pst/ndb/read-ndb';
+import { MemoryByteSource } from '../../worker-service/src/pst/ndb/read-source';
+import { CryptMethod } from '../../worker-service/src/pst/ndb/crypt';
+import { NdbWriter } from '../../worker-service/src/pst/ndb/write-ndb';
+import { NidType, makeNid } from '../../worker-service/src/pst/ndb/nid';
+import { MemoryPstSink } from '../../worker-service/src/pst/sink';
+import { writeLtpNode } from '../../worker-service/src/pst/messaging/write-node';
+import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from '../../worker-service/src/pst/ndb/constants';
+import { propTag } from '../../worker-service/src/mapi/types';
+
+const NODE = makeNid(NidType.INTERNAL, 0x100);
+
+async function roundTrip(build: (ndb: NdbWriter) => Promise<void>, crypt = CryptMethod.Permute): Promise<{ reader: NdbReader; bytes: Buffer }> {
+  const sink = new MemoryPstSink();
+  const ndb = new NdbWriter(sink, { cryptMethod: crypt });
+  await build(ndb);
+  await ndb.close({ rgnid: new Uint32Array(32).fill(0x400) });
+  const bytes = sink.bytes();
+  return { reader: await NdbReader.open(new MemoryByteSource(bytes)), bytes };
+}
+
+/** Values of each type, sized to land inline, in the heap or (for long ones) in subnodes. */
+const valueOf: Record<number, fc.Arbitrary<PropValue>> = {
+  [PropType.Integer16]: fc.integer({ min: -32768, max: 32767 }),
+  [PropType.Integer32]: fc.integer({ min: -2147483648, max: 2147483647 }),
+  [PropType.Boolean]: fc.boolean(),
+  [PropType.Floating64]: fc.double({ noNaN: true }),
+  [PropType.Integer64]: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  [PropType.Time]: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+  [PropType.String]: fc.oneof(fc.string({ maxLength: 40 }), fc.string({ minLength: 1800, maxLength: 2600 })),
+  [PropType.Binary]: fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.uint8Array({ minLength: 3000, maxLength: 9000 })),
+  [PropType.Guid]: fc.uuid(),
+  [PropType.MultipleInteger32]: fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 8 }),
+  [PropType.MultipleString]: fc.array(fc.string({ maxLength: 20 }), { maxLength: 6 }),
+  [PropType.MultipleBinary]: fc.array(fc.uint8Array({ maxLength: 30 }), { maxLength: 5 }),
+};
+const types = Object.keys(valueOf).map(Number);
+
+const propsArb = fc
+  .uniqueArray(fc.integer({ min: 1, max: 0x7fff }), { minLength: 1, maxLength: 60 })
+  .chain((ids) => fc.tuple(...ids.map((id) => fc.constantFrom(...types).chain((type) => valueOf[type].map((value) => ({ id, type, value } as PcProperty))))));
+
+function normalise(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (Array.isArray(v)) return v.map(normalise);
+  if (typeof v === 'number' && Object.is(v, -0)) return 0;
+  return v;
+}
+
+describe('NDB writer', () => {
+  test('data trees of 1 block, an XBLOCK and an XXBLOCK read back byte for byte', async () => {
+    const sizes = [0, 1, 8176, 8177, 200_000, 1021 * 8176 + 5];
+    const streams = sizes.map((n, i) => Uint8Array.from({ length: n }, (_, j) => (j * 31 + i) & 0xff));
+    const bids: number[] = [];
+    const { reader } = await roundTrip(async (ndb) => {
+      for (const s of streams) bids.push(await ndb.writeStream(s));
+    });
+    for (let i = 0; i < streams.length; i++) {
+      const back = await reader.readData(BigInt(bids[i]));
+      expect(Buffer.compare(Buffer.from(back), Buffer.from(streams[i]))).toBe(0);
+    }
+    // the biggest stream needs an XXBLOCK (more than 1021 data blocks)
+    const top = await reader.readBlock(BigInt(bids[bids.length - 1]));
+    expect(top.data[0]).toBe(0x01);
+    expect(top.data[1]).toBe(2);
+  });
+
+  test('a subnode tree of 700 entries (SIBLOCK over SLBLOCKs) reads back in nid order', async () => {
+    const entries = Array.from({ length: 700 }, (_, i) => ({ nid: makeNid(NidType.LTP, i + 1), bidData: 0, bidSub: 0 }));
+    let root = 0;
+    const { reader } = await roundTrip(async (ndb) => {
+      for (const e of entries) e.bidData = await ndb.writeStream(Uint8Array.of(e.nid & 0xff));
+      root = await ndb.writeSubnodeTree(entries);
+    });
+    const subs = await reader.readSubnodes(BigInt(root));
+    expect([...subs.keys()]).toEqual(entries.map((e) => e.nid));
+  });
+
+  test('the file ends on an AMap interval and every block lies inside one interval', async () => {
+    const { bytes, reader } = await roundTrip(async (ndb) => {
+      for (let i = 0; i < 80; i++) await ndb.writeStream(new Uint8Array(7000 + i));
+      ndb.addNode(NODE, await ndb.writeStream(Uint8Array.of(1, 2, 3)), 0, 0);
+    });
+    expect((bytes.length - FIRST_AMAP_OFFSET) % AMAP_INTERVAL).toBe(0);
+    for await (const b of reader.blockEntries()) {
+      const ib = Number(b.bref.ib);
+      const k = Math.floor((ib - FIRST_AMAP_OFFSET) / AMAP_INTERVAL);
+      const end = ib + Math.ceil((b.cb + 16) / 64) * 64;
+      expect(end).toBeLessThanOrEqual(FIRST_AMAP_OFFSET + (k + 1) * AMAP_INTERVAL);
+    }
+  });
+});
+
+describe('LTP writer (property-based, read back with our reader)', () => {
+  test('property contexts keep every property and value', async () => {
+    await fc.assert(
+      fc.asyncProperty(propsArb, fc.constantFrom(CryptMethod.Permute, CryptMethod.None), async (props, crypt) => {
+        const { reader } = await roundTrip(async (ndb) => {
+          let n = 0x20;
+          const out = buildPropertyContext(props, () => makeNid(NidType.LTP, n++));
+          const node = await writeLtpNode(ndb, out);
+          ndb.addNode(NODE, node.bidData, node.bidSub, 0);
+        }, crypt);
+        const back = await readPcProperties(await LtpNode.open(reader, await reader.getNode(NODE)));
+        const got = new Map(back.map((p) => [p.id, { type: p.type, value: normalise(p.value) }]));
+        expect(got.size).toBe(props.length);
+        for (const p of props) expect(got.get(p.id)).toEqual({ type: p.type, value: normalise(p.value) });
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  test('table contexts keep every row and cell, with row matrices in the heap or in subnodes', async () => {
+    const colsArb = fc.uniqueArray(fc.integer({ min: 1, max: 0x67e0 }), { minLength: 1, maxLength: 12 }).chain((ids) =>
+      fc.tuple(...ids.map((id) => fc.constantFrom(PropType.Integer32, PropType.Boolean, PropType.String, PropType.Time, PropType.Binary, PropType.Integer16).map((t) => propTag(id, t)))),
+    );
+    await fc.assert(
+      fc.asyncProperty(colsArb, fc.integer({ min: 0, max: 400 }), fc.integer(), async (tags, rowCount, seed) => {
+        const rows: TcRow[] = [];
+        for (let r = 0; r < rowCount; r++) {
+          const cells = new Map<number, PropValue>();
+          tags.forEach((tag, c) => {
+            if ((seed + r * 7 + c * 3) % 5 === 0) return; // some cells absent
+            const t = tag & 0xffff;
+            const v = (r * 131 + c) | 0;
+            cells.set(tag, t === PropType.Integer32 ? v : t === PropType.Integer16 ? v % 30000 : t === PropType.Boolean ? v % 2 === 0 : t === PropType.Time ? BigInt(v) * 1000n : t === PropType.String ? `r${r}c${c}`.repeat((r % 3) + 1) : Uint8Array.of(r & 0xff, c));
+          });
+          rows.push({ rowId: 0x200000 + r * 32 + 4, cells });
+        }
+        const layout = layoutColumns(tags);
+        const { reader } = await roundTrip(async (ndb) => {
+          let n = 0x20;
+          const node = await writeLtpNode(ndb, buildTableContext(layout, rows, () => makeNid(NidType.LTP, n++)));
+          ndb.addNode(NODE, node.bidData, node.bidSub, 0);
+        });
+        const tc = await openTable(await LtpNode.open(reader, await reader.getNode(NODE)));
+        const back = [];
+        for await (const r of tc.rows()) back.push(r);
+        expect(back.map((r) => r.dwRowID)).toEqual(rows.map((r) => r.rowId));
+        back.forEach((r, i) => {
+          for (const tag of tags) {
+            const want = rows[i].cells.get(tag);
+            const got = r.cells.get(tag);
+            if (want === undefined) expect(got).toBeUndefined();
+            else expect(normalise(got?.value)).toEqual(normalise(want));
+          }
+        });
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
