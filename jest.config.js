@@ -1,9 +1,12 @@
-/** Jest: TypeScript through @swc/jest (type checking is `tsc --noEmit`, run first by `npm test`). */
+/**
+ * Jest: TypeScript through ts-jest in transpile-only mode (type checking is `tsc --noEmit`, which
+ * `npm test` runs first).
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transform: { '^.+\\.tsx?$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
   testTimeout: 120000,
   maxWorkers: 2,
 };
