@@ -25,9 +25,36 @@ export interface DecodedText {
   readonly known: boolean;
 }
 
-const decoders = new Map<string, TextDecoder | null>();
+const decoders = new Map<string, Pick<TextDecoder, 'decode'> | null>();
 
-function textDecoderFor(label: string): TextDecoder | null {
+/** WHATWG windows-1252 index for 0x80-0x9F (bytes it leaves undefined map to the same code point). */
+const CP1252_HIGH = [
+  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152, 0x8d, 0x17d, 0x8f,
+  0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122, 0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
+];
+
+/**
+ * windows-1252 as the WHATWG Encoding Standard defines it. Node's TextDecoder("windows-1252") is
+ * wrong here: it decodes 0x80-0x9F as C1 controls (true ISO-8859-1), losing quotes, dashes and €.
+ */
+const windows1252 = {
+  decode(bytes: Uint8Array): string {
+    let out = '';
+    for (let i = 0; i < bytes.length; i += 8192) {
+      const chunk = bytes.subarray(i, i + 8192);
+      const codes = new Array<number>(chunk.length);
+      for (let j = 0; j < chunk.length; j++) {
+        const b = chunk[j];
+        codes[j] = b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80] : b;
+      }
+      out += String.fromCharCode(...codes);
+    }
+    return out;
+  },
+};
+
+function textDecoderFor(label: string): Pick<TextDecoder, 'decode'> | null {
+  if (label === FALLBACK_CHARSET) return windows1252;
   let d = decoders.get(label);
   if (d === undefined) {
     try {
@@ -56,6 +83,17 @@ const LABEL_ALIASES: Record<string, string> = {
   'x-user-defined': 'windows-1252',
   'default': 'windows-1252',
 };
+
+/**
+ * Labels the WHATWG Encoding Standard decodes as windows-1252 (as browsers and Outlook do: 0x80-0x9F
+ * are "smart quotes", dashes and the euro sign in real ISO-8859-1 mail). Node's TextDecoder decodes
+ * "iso-8859-1"/"latin1" as true ISO-8859-1 (C1 controls), so these are mapped explicitly.
+ * The code page property (PidTagInternetCodepage) still follows the declared label.
+ */
+const WINDOWS_1252_LABELS = new Set([
+  'iso-8859-1', 'iso8859-1', 'iso_8859-1', 'iso-ir-100', 'iso_8859-1:1987', 'l1', 'cp819', 'ibm819',
+  'csisolatin1', 'iso88591', 'cp1252', 'x-cp1252', 'windows-1252',
+]);
 
 /**
  * Normalises a charset label: trims, lower-cases, strips quotes and RFC 2231 language suffixes
@@ -89,7 +127,7 @@ export function decodeCharset(bytes: Uint8Array, label: string | null | undefine
     // Declared US-ASCII yet 8-bit: the Windows Western reading is what mail clients show.
     return { text: textDecoderFor(FALLBACK_CHARSET)!.decode(bytes), known: true };
   }
-  const d = textDecoderFor(l);
+  const d = textDecoderFor(WINDOWS_1252_LABELS.has(l) ? FALLBACK_CHARSET : l);
   if (d) return { text: d.decode(bytes), known: true };
   if (iconvKnows(l)) return { text: iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), l), known: true };
   const stripped = textDecoderFor(l.replace(/^x-/, ''));

@@ -420,20 +420,37 @@ function nodeBytes(node: MimeNodeView): Uint8Array {
   return bytes;
 }
 
-/** Applies format=flowed (RFC 3676) when declared, as postal-mime does, else returns `text`. */
+/**
+ * Applies format=flowed (RFC 3676) when declared, else returns `text`. A line ending in a space is
+ * joined with the next (soft break, 4.2) only when both have the same quote depth (4.5: the leading
+ * ">" run, plus the one space after it, is a quote marker, not content); the continuation's marker
+ * and space-stuffing (4.4) are dropped; "-- " (the signature separator, 4.3) never flows. With
+ * delsp=yes the space before a soft break is removed (RFC 3676 4.2 / RFC 2646 erratum).
+ */
 function textContent(node: MimeNodeView, text: string): string {
   if (!/^flowed$/i.test(node.contentType.parsed.params.format ?? '')) return text;
   const delsp = /^yes$/i.test(node.contentType.parsed.params.delsp ?? '');
-  const lines = text.split(/\r?\n/);
   const out: string[] = [];
-  let cur = '';
-  for (const line of lines) {
-    const isSig = line === '-- ';
-    const l = !isSig && line.startsWith(' ') ? line.slice(1) : line; // space-stuffing
-    if (!isSig && l.endsWith(' ')) cur += delsp ? l.slice(0, -1) : l;
-    else { out.push(cur + l); cur = ''; }
+  let para: string | undefined; // current paragraph's content (without its quote marker)
+  let prefix = '';
+  let depth = 0;
+  for (const line of text.split(/\r?\n/)) {
+    let d = 0;
+    while (line.charCodeAt(d) === 0x3e) d++;
+    const markerLength = d && line.charCodeAt(d) === 0x20 ? d + 1 : d;
+    let content = line.slice(markerLength);
+    if (!d && content.startsWith(' ')) content = content.slice(1); // space-stuffing (4.4)
+    const soft = para !== undefined && d === depth && para.endsWith(' ') && para !== '-- ';
+    if (soft) {
+      para = (delsp ? para!.slice(0, -1) : para!) + content;
+    } else {
+      if (para !== undefined) out.push(prefix + para);
+      para = content;
+      depth = d;
+      prefix = line.slice(0, markerLength);
+    }
   }
-  if (cur) out.push(cur);
+  if (para !== undefined) out.push(prefix + para);
   return out.join('\n');
 }
 
@@ -531,7 +548,7 @@ function mapSensitivity(value: string | undefined): number | undefined {
 // Addresses
 
 function cleanMailbox(name: string, address: string): Mailbox {
-  return { name: name.replace(/\s+/g, ' ').trim(), address: address.trim() };
+  return { name: name.replace(/[ \t\r\n]+/g, ' ').replace(/^[ \t]+|[ \t]+$/g, ''), address: address.trim() };
 }
 
 function firstMailbox(a: PostalMime.Address | undefined, field: string, rawValue: string | undefined, w: WarningSink): Mailbox | undefined {

@@ -140,9 +140,14 @@ export function decodeEncodedWords(value: string): DecodedHeader {
     const all = new Uint8Array(total);
     let o = 0;
     for (const c of pending.chunks) { all.set(c, o); o += c.length; }
-    const d = decodeCharset(all, pending.charset);
+    // Adjacent words are joined before decoding (a multibyte character may be split between them),
+    // except in the stateful ISO-2022 charsets: each word ends in ASCII state (RFC 1468), and a
+    // WHATWG decoder reads "ESC ( B" directly followed by "ESC $ B" as an error (U+FFFD).
+    const stateful = /^iso-2022-/.test(normalizeCharsetLabel(pending.charset));
+    const d = decodeCharset(stateful ? pending.chunks[0] : all, pending.charset);
     if (!d.known) unknown.add(pending.charset);
     out += d.text;
+    if (stateful) for (const c of pending.chunks.slice(1)) out += decodeCharset(c, pending.charset).text;
     pending = null;
   };
   ENCODED_WORD.lastIndex = 0;
