@@ -14,3 +14,4 @@ export { ErrorHandler } from './middleware/ErrorHandler';
 export { MailboxGateHandler, type MailboxGateHandlerOptions } from './middleware/MailboxGateHandler';
 export { RedirectHandler, type RedirectHandlerOptions, REDIRECT_STATUSES, DEFAULT_MAX_REDIRECT_HOPS } from './middleware/RedirectHandler';
 export { RetryHandler, type RetryHandlerOptions, type RetryInfo, DEFAULT_RETRY_STATUSES } from './middleware/RetryHandler';
+export * from './discovery';
