@@ -42,17 +42,35 @@ export function fillLevel(freeBytes: number): number {
 interface HeapBlock {
   allocs: Uint8Array[];
   used: number; // header + allocation bytes
+  /** Final size once the block is closed (allocations are then dropped if it was emitted). */
+  size?: number;
+  emitted?: boolean;
+}
+
+/** A finished heap block handed out before the heap is complete (streaming mode). */
+export interface EmittedHeapBlock {
+  index: number;
+  payload: Uint8Array;
 }
 
 /**
  * Collects allocations and produces heap block payloads. Allocations are immutable once made,
- * except through {@link HeapBuilder.replace} with the same length (used for headers written last).
+ * except through {@link HeapBuilder.replace} (same length, block not yet emitted).
+ *
+ * Streaming mode (`streaming = true`): a block that is full and whose bytes no longer depend on
+ * later blocks — every block except block 0 (HNHDR fill levels of blocks 0-7) and the HNBITMAPHDR
+ * blocks 8, 136, … (fill levels of the next 128) — is queued in {@link HeapBuilder.takeEmitted} and
+ * its allocations are released, so a heap of any size is built in bounded memory.
  */
 export class HeapBuilder {
   private readonly blocks: HeapBlock[] = [];
   private userRoot = 0;
+  private emittedQueue: EmittedHeapBlock[] = [];
 
-  constructor(private readonly clientSig: ClientSig) {
+  constructor(
+    private readonly clientSig: ClientSig,
+    private readonly streaming = false,
+  ) {
     this.blocks.push({ allocs: [], used: HNHDR_SIZE });
   }
 
@@ -66,6 +84,21 @@ export class HeapBuilder {
     return used + (used & 1) + 4 + (cAlloc + 1) * 2;
   }
 
+  /** True when block `bi`'s bytes depend on the fill levels of later blocks. */
+  private static holdsFillLevels(bi: number): boolean {
+    return bi === 0 || isHnBitmapBlock(bi);
+  }
+
+  private closeBlock(bi: number): void {
+    const block = this.blocks[bi];
+    block.size = HeapBuilder.blockSize(block.used, block.allocs.length);
+    if (this.streaming && !HeapBuilder.holdsFillLevels(bi)) {
+      this.emittedQueue.push({ index: bi, payload: this.render(bi, []) });
+      block.allocs = [];
+      block.emitted = true;
+    }
+  }
+
   /**
    * Allocates `data` (0..3580 bytes) and returns its HID.
    * @throws LtpWriteError "HeapAllocTooLarge" (callers put larger values in subnodes)
@@ -75,6 +108,7 @@ export class HeapBuilder {
     let bi = this.blocks.length - 1;
     let block = this.blocks[bi];
     if (block.allocs.length >= MAX_HEAP_ALLOCS_PER_BLOCK || HeapBuilder.blockSize(block.used + data.length, block.allocs.length + 1) > MAX_BLOCK_DATA) {
+      this.closeBlock(bi);
       bi = this.blocks.length;
       if (bi > 0xffff) throw new LtpWriteError('HeapTooLarge', 'heap exceeds 65,536 blocks (hidBlockIndex is 16 bits)');
       block = { allocs: [], used: this.headerSize(bi) };
@@ -90,7 +124,7 @@ export class HeapBuilder {
     const bi = hid >>> 16;
     const idx = ((hid >>> 5) & 0x7ff) - 1;
     const block = this.blocks[bi];
-    if (!block || !block.allocs[idx] || block.allocs[idx].length !== data.length) throw new LtpWriteError('BadHid', `cannot replace HID 0x${hid.toString(16)}`);
+    if (!block || block.emitted || !block.allocs[idx] || block.allocs[idx].length !== data.length) throw new LtpWriteError('BadHid', `cannot replace HID 0x${hid.toString(16)}`);
     block.allocs[idx] = data;
   }
 
@@ -104,34 +138,57 @@ export class HeapBuilder {
     return this.blocks.length;
   }
 
-  /** The block payloads, in order (MS-PST 2.3.1.2-5). */
-  finish(): Uint8Array[] {
-    const sizes = this.blocks.map((b) => HeapBuilder.blockSize(b.used, b.allocs.length));
-    const levels = sizes.map((s) => fillLevel(MAX_BLOCK_DATA - s));
-    return this.blocks.map((block, bi) => {
-      const out = new Uint8Array(sizes[bi]);
-      let o = this.headerSize(bi);
-      const offsets: number[] = [];
-      for (const a of block.allocs) {
-        offsets.push(o);
-        out.set(a, o);
-        o += a.length;
-      }
+  /** Streaming mode: the blocks finished since the last call, to be written now. */
+  takeEmitted(): EmittedHeapBlock[] {
+    const q = this.emittedQueue;
+    this.emittedQueue = [];
+    return q;
+  }
+
+  private render(bi: number, levels: number[]): Uint8Array {
+    const block = this.blocks[bi];
+    const size = block.size ?? HeapBuilder.blockSize(block.used, block.allocs.length);
+    const out = new Uint8Array(size);
+    let o = this.headerSize(bi);
+    const offsets: number[] = [];
+    for (const a of block.allocs) {
       offsets.push(o);
-      const ibHnpm = o + (o & 1);
-      writeU16(out, 0, ibHnpm);
-      if (bi === 0) {
-        out[2] = HN_SIGNATURE;
-        out[3] = this.clientSig;
-        writeU32(out, 4, this.userRoot);
-        for (let i = 0; i < 8 && i < levels.length; i++) out[8 + (i >> 1)] |= levels[i] << ((i & 1) * 4);
-      } else if (isHnBitmapBlock(bi)) {
-        for (let i = 0; i < 128 && bi + i < levels.length; i++) out[2 + (i >> 1)] |= levels[bi + i] << ((i & 1) * 4);
-      }
-      writeU16(out, ibHnpm, block.allocs.length);
-      writeU16(out, ibHnpm + 2, 0);
-      offsets.forEach((v, i) => writeU16(out, ibHnpm + 4 + i * 2, v));
-      return out;
+      out.set(a, o);
+      o += a.length;
+    }
+    offsets.push(o);
+    const ibHnpm = o + (o & 1);
+    writeU16(out, 0, ibHnpm);
+    if (bi === 0) {
+      out[2] = HN_SIGNATURE;
+      out[3] = this.clientSig;
+      writeU32(out, 4, this.userRoot);
+      for (let i = 0; i < 8 && i < levels.length; i++) out[8 + (i >> 1)] |= levels[i] << ((i & 1) * 4);
+    } else if (isHnBitmapBlock(bi)) {
+      for (let i = 0; i < 128 && bi + i < levels.length; i++) out[2 + (i >> 1)] |= levels[bi + i] << ((i & 1) * 4);
+    }
+    writeU16(out, ibHnpm, block.allocs.length);
+    writeU16(out, ibHnpm + 2, 0);
+    offsets.forEach((v, i) => writeU16(out, ibHnpm + 4 + i * 2, v));
+    return out;
+  }
+
+  /**
+   * The block payloads not yet emitted, with their indexes (MS-PST 2.3.1.2-5). Without streaming
+   * that is every block, in order.
+   */
+  finishBlocks(): EmittedHeapBlock[] {
+    this.closeBlock(this.blocks.length - 1);
+    const levels = this.blocks.map((b) => fillLevel(MAX_BLOCK_DATA - b.size!));
+    const out: EmittedHeapBlock[] = this.takeEmitted();
+    this.blocks.forEach((b, bi) => {
+      if (!b.emitted) out.push({ index: bi, payload: this.render(bi, levels) });
     });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
+  /** All block payloads in order (non-streaming use). */
+  finish(): Uint8Array[] {
+    return this.finishBlocks().map((b) => b.payload);
   }
 }

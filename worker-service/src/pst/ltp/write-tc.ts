@@ -10,7 +10,8 @@ import { MAX_BLOCK_DATA } from '../ndb/constants';
 import { writeU16, writeU32 } from '../ndb/bytes';
 import { ClientSig, MAX_HEAP_ALLOC, TCOLDESC_SIZE, TCINFO_HEADER_SIZE, PROP_TAG_LTP_ROW_ID, PROP_TAG_LTP_ROW_VER } from './constants';
 import { writeBth } from './write-bth';
-import { HeapBuilder, LtpWriteError } from './write-heap';
+import { HeapBuilder, LtpWriteError, type EmittedHeapBlock } from './write-heap';
+import { NumberColumn } from '../ndb/bytes';
 import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
 import { encodePropValue } from './write-value';
 
@@ -108,20 +109,44 @@ function unpackRow(row: PackedTcRow): Map<number, Uint8Array> {
 }
 
 /**
- * Builds a TC node from a layout and rows (rows are stored in the given order; the row index is
- * sorted by row id).
- * @throws PropValueError when a cell's shape does not match its column type
+ * Builds a table context row by row (MS-PST 2.3.4). In streaming mode heap blocks and row-matrix
+ * blocks become available as they fill ({@link TableContextBuilder.takeReady}) so that a table of
+ * any size is written in bounded memory; otherwise everything is returned by `finish`.
  */
-export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow | PackedTcRow>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
-  const heap = new HeapBuilder(ClientSig.TC);
-  const subnodes: LtpSubnodeStream[] = [];
-  const rowSize = layout.rgib[3];
-  const rowBytes: Uint8Array[] = [];
-  const index: [number, number][] = [];
-  for (const anyRow of rows) {
-    const row: PackedTcRow = 'packed' in anyRow ? anyRow : packRow(layout, anyRow, codepage);
+export class TableContextBuilder {
+  private readonly heap: HeapBuilder;
+  private readonly rowSize: number;
+  private readonly perBlock: number;
+  private pendingRows: Uint8Array[] = [];
+  private readyRowBlocks: Uint8Array[] = [];
+  private readySubnodes: LtpSubnodeStream[] = [];
+  private rowBlocksOut = 0;
+  private readonly rowIds = new NumberColumn(256);
+  /** Row matrix subnode NID, allocated when the matrix leaves the heap. */
+  private rowMatrixNid = 0;
+
+  constructor(
+    private readonly layout: TcLayout,
+    private readonly newSubnodeNid: SubnodeNidAllocator,
+    private readonly codepage?: number,
+    streaming = false,
+  ) {
+    this.heap = new HeapBuilder(ClientSig.TC, streaming);
+    this.rowSize = layout.rgib[3];
+    this.perBlock = Math.floor(MAX_BLOCK_DATA / this.rowSize);
+  }
+
+  /** Number of rows added. */
+  get rowCount(): number {
+    return this.rowIds.length;
+  }
+
+  /** Adds a row (stored in insertion order). @throws PropValueError for a cell that does not fit its column */
+  addRow(anyRow: TcRow | PackedTcRow): void {
+    const layout = this.layout;
+    const row: PackedTcRow = 'packed' in anyRow ? anyRow : packRow(layout, anyRow, this.codepage);
     const cells = unpackRow(row);
-    const r = new Uint8Array(rowSize);
+    const r = new Uint8Array(this.rowSize);
     const ceb = layout.rgib[2];
     for (let ci = 0; ci < layout.columns.length; ci++) {
       const col = layout.columns[ci];
@@ -139,55 +164,98 @@ export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow | Packe
         if (f > 0 && f <= 8) {
           r.set(bytes.subarray(0, col.cbData), col.ibData);
         } else if (bytes.length <= MAX_HEAP_ALLOC) {
-          writeU32(r, col.ibData, heap.allocate(bytes));
+          writeU32(r, col.ibData, this.heap.allocate(Uint8Array.from(bytes)));
         } else {
-          const nid = newSubnodeNid();
-          subnodes.push({ nid, data: bytes });
+          const nid = this.newSubnodeNid();
+          this.readySubnodes.push({ nid, data: Uint8Array.from(bytes) });
           writeU32(r, col.ibData, nid);
         }
         present = true;
       }
       if (present) r[ceb + (col.iBit >> 3)] |= 0x80 >> (col.iBit & 7);
     }
-    index.push([row.rowId, rowBytes.length]);
-    rowBytes.push(r);
+    this.rowIds.push(row.rowId);
+    this.pendingRows.push(r);
+    if (this.pendingRows.length === this.perBlock) this.cutRowBlock();
   }
-  // row index BTH: dwRowID → dwRowIndex, sorted by row id (MS-PST 2.3.4.3)
-  index.sort((a, b) => a[0] - b[0]);
-  const records = index.map(([id, i]) => {
-    const rec = new Uint8Array(8);
-    writeU32(rec, 0, id);
-    writeU32(rec, 4, i);
-    return rec;
-  });
-  const hidRowIndex = writeBth(heap, 4, 4, records);
-  let hnidRows = 0;
-  if (rowBytes.length > 0) {
-    const total = rowBytes.length * rowSize;
-    if (total <= MAX_HEAP_ALLOC) {
-      hnidRows = heap.allocate(Buffer.concat(rowBytes));
-    } else {
-      const perBlock = Math.floor(MAX_BLOCK_DATA / rowSize);
-      const blocks: Uint8Array[] = [];
-      for (let i = 0; i < rowBytes.length; i += perBlock) blocks.push(Buffer.concat(rowBytes.slice(i, i + perBlock)));
-      hnidRows = newSubnodeNid();
-      subnodes.push({ nid: hnidRows, data: blocks });
+
+  private cutRowBlock(): void {
+    if (this.rowMatrixNid === 0) this.rowMatrixNid = this.newSubnodeNid();
+    this.readyRowBlocks.push(Buffer.concat(this.pendingRows));
+    this.pendingRows = [];
+    this.rowBlocksOut++;
+  }
+
+  /**
+   * Streaming: what can be written now — finished heap blocks (with their index in the heap),
+   * finished row-matrix blocks (in order) and values that went to subnodes.
+   */
+  takeReady(): { heapBlocks: EmittedHeapBlock[]; rowBlocks: Uint8Array[]; subnodes: LtpSubnodeStream[] } {
+    const out = { heapBlocks: this.heap.takeEmitted(), rowBlocks: this.readyRowBlocks, subnodes: this.readySubnodes };
+    this.readyRowBlocks = [];
+    this.readySubnodes = [];
+    return out;
+  }
+
+  /**
+   * Completes the table: row index BTH, row matrix (heap or the last row-matrix block), TCINFO.
+   * @returns the remaining heap blocks (by index), remaining row blocks and subnodes, and the row
+   *   matrix subnode NID (0 when the matrix is in the heap or the table is empty)
+   */
+  finish(): { heapBlocks: EmittedHeapBlock[]; rowBlocks: Uint8Array[]; subnodes: LtpSubnodeStream[]; rowMatrixNid: number } {
+    const heap = this.heap;
+    // row index BTH: dwRowID → dwRowIndex, sorted by row id (MS-PST 2.3.4.3)
+    const order = Array.from({ length: this.rowIds.length }, (_, i) => i).sort((a, b) => this.rowIds.get(a) - this.rowIds.get(b));
+    const records = order.map((i) => {
+      const rec = new Uint8Array(8);
+      writeU32(rec, 0, this.rowIds.get(i));
+      writeU32(rec, 4, i);
+      return rec;
+    });
+    const hidRowIndex = writeBth(heap, 4, 4, records);
+    let hnidRows = 0;
+    if (this.rowIds.length > 0) {
+      if (this.rowBlocksOut === 0 && this.pendingRows.length * this.rowSize <= MAX_HEAP_ALLOC) {
+        hnidRows = heap.allocate(Buffer.concat(this.pendingRows));
+        this.pendingRows = [];
+      } else {
+        if (this.pendingRows.length > 0) this.cutRowBlock();
+        hnidRows = this.rowMatrixNid;
+      }
     }
+    const layout = this.layout;
+    const info = new Uint8Array(TCINFO_HEADER_SIZE + layout.columns.length * TCOLDESC_SIZE);
+    info[0] = ClientSig.TC;
+    info[1] = layout.columns.length;
+    layout.rgib.forEach((v, i) => writeU16(info, 2 + i * 2, v));
+    writeU32(info, 10, hidRowIndex);
+    writeU32(info, 14, hnidRows);
+    writeU32(info, 18, 0); // hidIndex: deprecated
+    layout.columns.forEach((c, i) => {
+      const o = TCINFO_HEADER_SIZE + i * TCOLDESC_SIZE;
+      writeU32(info, o, c.tag);
+      writeU16(info, o + 4, c.ibData);
+      info[o + 6] = c.cbData;
+      info[o + 7] = c.iBit;
+    });
+    heap.setUserRoot(heap.allocate(info));
+    const heapBlocks = heap.finishBlocks();
+    const rest = this.takeReady();
+    return { heapBlocks, rowBlocks: rest.rowBlocks, subnodes: rest.subnodes, rowMatrixNid: hnidRows !== 0 && (hnidRows & 0x1f) !== 0 ? hnidRows : 0 };
   }
-  const info = new Uint8Array(TCINFO_HEADER_SIZE + layout.columns.length * TCOLDESC_SIZE);
-  info[0] = ClientSig.TC;
-  info[1] = layout.columns.length;
-  layout.rgib.forEach((v, i) => writeU16(info, 2 + i * 2, v));
-  writeU32(info, 10, hidRowIndex);
-  writeU32(info, 14, hnidRows);
-  writeU32(info, 18, 0); // hidIndex: deprecated
-  layout.columns.forEach((c, i) => {
-    const o = TCINFO_HEADER_SIZE + i * TCOLDESC_SIZE;
-    writeU32(info, o, c.tag);
-    writeU16(info, o + 4, c.ibData);
-    info[o + 6] = c.cbData;
-    info[o + 7] = c.iBit;
-  });
-  heap.setUserRoot(heap.allocate(info));
-  return { blocks: heap.finish(), subnodes };
+}
+
+/**
+ * Builds a TC node from a layout and rows in memory (rows are stored in the given order; the row
+ * index is sorted by row id). Large tables should use {@link TableContextBuilder} in streaming mode.
+ * @throws PropValueError when a cell's shape does not match its column type
+ */
+export function buildTableContext(layout: TcLayout, rows: Iterable<TcRow | PackedTcRow>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
+  const b = new TableContextBuilder(layout, newSubnodeNid, codepage, false);
+  for (const r of rows) b.addRow(r);
+  const fin = b.finish();
+  const ready = b.takeReady();
+  const subnodes = [...fin.subnodes, ...ready.subnodes];
+  if (fin.rowMatrixNid !== 0) subnodes.push({ nid: fin.rowMatrixNid, data: [...fin.rowBlocks] });
+  return { blocks: fin.heapBlocks.map((h) => h.payload), subnodes };
 }

@@ -35,7 +35,7 @@ import {
 import type { FolderHandle, FolderState } from './write-folder';
 import { writeMessageObject } from './write-message';
 import { NameToIdMapBuilder } from './write-nameid';
-import { writeLtpNode } from './write-node';
+import { writeLtpNode, writeTableStreaming } from './write-node';
 import { RowSpill, SpilledRows } from './row-spill';
 import { localProperties, rowCells, setLocal, type LocalProps } from './write-props';
 
@@ -238,6 +238,13 @@ export class PstStoreWriter {
     this.ndb.addNode(nid, node.bidData, node.bidSub, 0);
   }
 
+  /** A folder's contents or FAI table, written row by row in bounded memory. */
+  private async writeTcStreaming(nid: number, layout: TcLayout, rows: Iterable<PackedTcRow>): Promise<void> {
+    let n = 0x10;
+    const node = await writeTableStreaming(this.ndb, layout, rows, () => makeNid(NidType.LTP, n++));
+    this.ndb.addNode(nid, node.bidData, node.bidSub, 0);
+  }
+
   /**
    * Writes every folder, the store, the name-to-id map and the templates, then the B-trees and the
    * header, and closes the sink. @returns NDB statistics of the part
@@ -267,8 +274,8 @@ export class PstStoreWriter {
       await this.writePc(f.nid, f.parentNid, folderProps.get(f.nid)!.values());
       const hier = f.children.map((c) => ({ rowId: c, rowVersion: 1, cells: rowCells(HIERARCHY_TABLE_COLUMNS, folderProps.get(c)!) }));
       await this.writeTc(makeNid(NidType.HIERARCHY_TABLE, idx), this.layouts.hierarchy, hier);
-      await this.writeTc(makeNid(NidType.CONTENTS_TABLE, idx), this.layouts.contents, this.spill.rows(f.contents));
-      await this.writeTc(makeNid(NidType.ASSOC_CONTENTS_TABLE, idx), this.layouts.associated, this.spill.rows(f.associated));
+      await this.writeTcStreaming(makeNid(NidType.CONTENTS_TABLE, idx), this.layouts.contents, this.spill.rows(f.contents));
+      await this.writeTcStreaming(makeNid(NidType.ASSOC_CONTENTS_TABLE, idx), this.layouts.associated, this.spill.rows(f.associated));
     }
     // Outlook's spam search folder: PC, update queue (empty), criteria object, search contents table
     await this.writePc(SPAM_SEARCH_FOLDER.nid, NID.ROOT_FOLDER, searchProps.values());

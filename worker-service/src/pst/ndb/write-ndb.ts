@@ -249,6 +249,16 @@ export class NdbWriter {
       sizes.push(p.length);
     }
     if (bids.length === 0) return this.writeBlock(new Uint8Array(0));
+    return this.writeTreeOver(bids, sizes);
+  }
+
+  /**
+   * Writes the XBLOCK/XXBLOCK over data blocks already written (in stream order) and returns the
+   * tree's root BID; one block needs no tree (MS-PST 2.2.2.8.3.2). Lets a caller write a node's
+   * blocks as they become final, in any order, and tie them together at the end.
+   * @throws NdbWriteError "StreamTooLarge" past 1021·1021 blocks
+   */
+  async writeTreeOver(bids: readonly number[], sizes: readonly number[]): Promise<number> {
     if (bids.length === 1) return bids[0];
     if (bids.length <= XBLOCK_MAX_ENTRIES) return this.writeXBlock(1, bids, sizes.reduce((a, b) => a + b, 0));
     if (bids.length > XBLOCK_MAX_ENTRIES * XBLOCK_MAX_ENTRIES) {
@@ -276,7 +286,7 @@ export class NdbWriter {
   }
 
   /** XBLOCK (cLevel 1) or XXBLOCK (cLevel 2) (MS-PST 2.2.2.8.3.2.1-2). */
-  private async writeXBlock(cLevel: 1 | 2, bids: number[], lcbTotal: number): Promise<number> {
+  private async writeXBlock(cLevel: 1 | 2, bids: readonly number[], lcbTotal: number): Promise<number> {
     const b = new Uint8Array(8 + bids.length * 8);
     b[0] = BTYPE_XBLOCK;
     b[1] = cLevel;
