@@ -8,6 +8,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { corpusMessages } from '../worker-service/src/sandbox/corpus';
 import { PstReader } from '../worker-service/src/pst/reader';
+import { encodeExportItem } from '../worker-service/src/convert/fts/encode';
+import { newMapiItem } from '../worker-service/src/mapi/item';
+import { TAG } from '../worker-service/src/mapi/tags';
 
 const BIN = resolve(__dirname, '../bin/outport.js');
 const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -88,4 +91,18 @@ test('usage errors exit 2 and say what to type', () => {
   expect(missing.status).toBe(2);
   expect(missing.stderr).toMatch(/does not exist/);
   expect(run('frobnicate').status).toBe(2);
+});
+
+test('inspect-fts: exit 0 for a complete exportItems item, 1 for a cut one, JSON either way', () => {
+  const item = newMapiItem();
+  item.properties.setTag(TAG.PidTagMessageClass, 'IPM.Note').setTag(TAG.PidTagSubject, 'inspect me').setTag(TAG.PidTagImportance, 2);
+  const data = encodeExportItem(item);
+  writeFileSync(join(dir, 'item.b64'), Buffer.from(data).toString('base64'));
+  const ok = run('inspect-fts', join(dir, 'item.b64'));
+  expect(ok.status).toBe(0);
+  expect(ok.stdout).toContain('inspect me');
+  writeFileSync(join(dir, 'cut.bin'), data.subarray(0, data.length - 5));
+  const cut = run('inspect-fts', join(dir, 'cut.bin'));
+  expect(cut.status).toBe(1);
+  expect(JSON.parse(cut.stdout).truncated).toBe(true);
 });

@@ -7,6 +7,8 @@
  *       rewritten: to split or re-encode a PST)
  *   outport check FILE.pst      exit 0 when clean, 1 with the findings listed
  *   outport dump FILE.pst       the project's JSON view (folders, items, every property)
+ *   outport inspect-fts FILE    one exportItems item (raw, base64 or Graph JSON) decoded as JSON;
+ *                               exit 0 only for a complete item
  *   outport demo [--out DIR]    converts the embedded SpamAssassin corpus and checks the result
  *
  * Exit codes: 0 success, 1 findings (check) or items that failed, 2 bad usage or a fatal error.
@@ -17,6 +19,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { convertMime, readMbox, walkEmlTree } from './convert/mime';
 import { PropertyBag, type MapiFolder, type MapiItem } from './mapi/item';
 import { TAG } from './mapi/tags';
+import { inspectFts } from './convert/fts/inspect';
 import { checkPst, formatFindings } from './pst/check';
 import { dumpPstFolders } from './pst/dump';
 import { PstReader, type PstFolder } from './pst/reader';
@@ -36,6 +39,7 @@ const USAGE = `usage:
   outport convert <input…> --out FILE.pst [--split-size 10GB] [--encoding permute|none] [--name NAME]
   outport check FILE.pst
   outport dump FILE.pst
+  outport inspect-fts FILE
   outport demo [--out DIR]`;
 
 /** Parses "10GB", "500MB", "1.5GiB", "1048576" into bytes (GB = 1024³, as Outlook and MigrationWiz count). @throws UsageError */
@@ -250,6 +254,17 @@ async function cmdDump(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function cmdInspectFts(argv: string[]): Promise<number> {
+  const { positional } = parseArgs(argv, []);
+  if (positional.length !== 1) throw new UsageError(`inspect-fts takes one FILE (raw bytes, base64 text or a Graph JSON body)\n${USAGE}`);
+  const bytes = await readFile(positional[0]).catch(() => {
+    throw new UsageError(`input "${positional[0]}" cannot be read`);
+  });
+  const { json, exitCode } = inspectFts(bytes);
+  process.stdout.write(json);
+  return exitCode;
+}
+
 async function cmdDemo(argv: string[]): Promise<number> {
   const { flags } = parseArgs(argv, ['out']);
   const dir = resolve(flags.get('out') ?? 'outport-demo');
@@ -282,6 +297,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdCheck(rest);
       case 'dump':
         return await cmdDump(rest);
+      case 'inspect-fts':
+        return await cmdInspectFts(rest);
       case 'demo':
         return await cmdDemo(rest);
       case undefined:
