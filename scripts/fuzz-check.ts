@@ -11,18 +11,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { checkPstSource } from '../worker-service/src/pst/check';
+import { prng } from './fuzz-pst-lib';
 
-/** mulberry32: a small deterministic PRNG so a run replays from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
 /** One mutated copy of `base`. */
 export function mutateForCheck(base: Uint8Array, rnd: () => number): { bytes: Uint8Array; how: string } {
