@@ -4,7 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decodeExportItem, FtsDecodeError, IID_IMESSAGE, inspectFts } from '../../../worker-service/src/convert/fts';
+import { decodeExportItem, encodeExportItem, FtsDecodeError, IID_IMESSAGE, inspectFts } from '../../../worker-service/src/convert/fts';
+import { newMapiItem } from '../../../worker-service/src/mapi/item';
+import { TAG } from '../../../worker-service/src/mapi/tags';
 import { describeWithShared, SHARED_DIR } from '../../pst/shared-samples';
 
 const GRAPH = path.join(SHARED_DIR, 'samples/graph');
@@ -47,6 +49,18 @@ describeWithShared('FTS: the import how-to\'s real Data (cut after 93 bytes)', (
     // ("IPM.Note" + NUL would be 18), 7 there: 49 00 50 00 4D 00 2E = "IPM" and the low byte of ".".
     expect(t.partial).toMatchObject({ offset: 8, inputOffset: 78, tag: 0x001a84b0, tagName: 'PidTagMessageClass', codepage: 1200, declaredLength: 18, textPrefix: 'IPM' });
     expect(Buffer.from(t.partial.valueBytes!).toString('hex')).toBe('490050004d002e');
+  });
+
+  it('is what the encoder writes for { PidTagImportance 1, PidTagMessageClass "IPM.Note" } with strings as code page 1200', () => {
+    const sample = Buffer.from(data(), 'base64');
+    const item = newMapiItem();
+    item.properties.setTag(TAG.PidTagImportance, 1).setTag(TAG.PidTagMessageClass, 'IPM.Note');
+    const ours = Buffer.from(encodeExportItem(item, { stringCodepage: 1200 }));
+    expect(ours.subarray(0, 62).equals(sample.subarray(0, 62))).toBe(true); // header records, byte for byte
+    expect(ours.readUInt32LE(62)).toBe(2);
+    expect(ours.readUInt32LE(66)).toBe(34); // our TransferBuffer holds the whole 34-byte stream
+    expect(ours.subarray(70, 93).equals(sample.subarray(70, 93))).toBe(true); // the stream's first 23 bytes
+    expect(ours.subarray(93).toString('hex')).toBe('00' + '4e006f00740065000000'); // high byte of ".", then "Note" + NUL
   });
 
   it('inspect-fts prints it with "truncated": true and exits 1', () => {

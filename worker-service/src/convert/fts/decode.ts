@@ -117,8 +117,11 @@ class MessageDecoder {
         if (tag === undefined || this.lexer.isMarkerHere(tag) || tag === MetaTag.FXDelProp) return;
         const el = this.lexer.next() as FtsPropValue;
         if (el.meta) this.metas.push({ offset: this.toInput(el.offset), tag: el.tag, name: el.meta, value: el.value, path: this.path });
-        else if (el.string8Bytes) pending.push({ bag, el });
-        else this.apply(bag, el);
+        else {
+          // PtypString8 goes in now (keeps the bag's order) and is re-read in the code page below.
+          this.apply(bag, el);
+          if (el.string8Bytes) pending.push({ bag, el });
+        }
       }
     } finally {
       const cp = codepage();
