@@ -84,8 +84,8 @@ function reportError(e: FtsDecodeError, input: InspectFtsReport['input']): Inspe
 }
 
 /** Decodes one item's bytes: framed data when it starts with a framing opcode, else a bare stream;
- *  a bare decode that fails on its first element is reported as the framing error (the clearer
- *  message for data that is not an export at all). */
+ *  a bare decode that fails or runs out on its first element is reported as the framing error (the
+ *  clearer message for data that is not an export at all). */
 function inspectBytes(bytes: Uint8Array, format: InspectFtsReport['input']['format']): InspectFtsReport {
   const framed = looksFramed(bytes);
   const input = { bytes: bytes.length, format, framed };
@@ -93,7 +93,9 @@ function inspectBytes(bytes: Uint8Array, format: InspectFtsReport['input']['form
     if (bytes.length === 0) parseExportFraming(bytes); // throws Empty
     if (framed) return reportResult(decodeExportItem(bytes), input);
     try {
-      return reportResult(decodeFtsMessage(bytes), input);
+      const r = decodeFtsMessage(bytes);
+      if (r.truncated && r.truncated.partial.offset === 0) parseExportFraming(bytes); // nothing decoded: throws NotFramed
+      return reportResult(r, input);
     } catch (e) {
       if (e instanceof FtsDecodeError && e.streamOffset === 0) parseExportFraming(bytes); // throws NotFramed/Empty
       throw e;
