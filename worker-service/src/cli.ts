@@ -174,6 +174,7 @@ async function rewritePst(input: string, writer: PstWriter, progress: Progress, 
     const root = await reader.rootFolder();
     // the folders under the IPM subtree ("Top of …") are the mailbox; the rest is store structure
     const start = root.children.find((c) => c.nid === top) ?? root;
+    if (start !== root) writer.setTopFolderProperties(folderDef(start).properties!);
     const walk = async (f: PstFolder, path: MapiFolder[]) => {
       if (f.isSearchFolder) return;
       if (path.length > 0) await writer.ensureFolder(path);

@@ -7,7 +7,7 @@
  * Input is validated here (STYLE.md: the API layer checks, the core trusts).
  */
 import { basename } from 'node:path';
-import type { MapiFolder, MapiItem } from '../mapi/item';
+import type { MapiFolder, MapiItem, PropertyBag } from '../mapi/item';
 import { fixedSize, isMultiValued, type PropValue } from '../mapi/types';
 import { CryptMethod } from './ndb/crypt';
 import type { NdbStats } from './ndb/write-ndb';
@@ -108,6 +108,7 @@ export class PstWriter {
   private partItems = 0;
   private pendingTableBytes = 0;
   private folderCache = new Map<string, FolderHandle>();
+  private topFolderProperties?: PropertyBag;
   private closed = false;
   readonly parts: PstPartInfo[] = [];
   private readonly splitSizeBytes: number;
@@ -138,6 +139,7 @@ export class PstWriter {
     this.partItems = 0;
     this.pendingTableBytes = 0;
     this.folderCache.clear();
+    if (this.topFolderProperties) this.part.setFolderProperties(this.part.topFolder, this.topFolderProperties);
     return this.part;
   }
 
@@ -184,6 +186,15 @@ export class PstWriter {
     this.partItems++;
     this.pendingTableBytes += 160 + Math.min(estimate, 2048) / 4;
     return { ...written, partIndex: this.partIndex, partFileName: partFileName(this.options.partName, this.partIndex) };
+  }
+
+  /**
+   * Properties for the top of every part's visible tree (the IPM subtree), e.g. those of the source
+   * PST's IPM subtree when rewriting. Applies to the current part and every later one.
+   */
+  setTopFolderProperties(properties: PropertyBag): void {
+    this.topFolderProperties = properties;
+    this.part?.setFolderProperties(this.part.topFolder, properties);
   }
 
   /** Creates a folder path in the current part even if no item goes there (empty folders). */

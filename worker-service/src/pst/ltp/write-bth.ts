@@ -9,11 +9,20 @@ import type { HeapBuilder } from './write-heap';
 /** BTHHEADER.bType (MS-PST 2.3.2.1). */
 const BTH_TYPE = ClientSig.BTH;
 
+/** BTHHEADER size (MS-PST 2.3.2.1). */
+export const BTH_HEADER_SIZE = 8;
+
+/** Reserves a BTHHEADER so that it gets the heap's first HID (0x20) as Outlook's heaps do. */
+export function reserveBthHeader(heap: HeapBuilder): number {
+  return heap.allocate(new Uint8Array(BTH_HEADER_SIZE));
+}
+
 /**
  * Writes a BTH into `heap` and returns the HID of its BTHHEADER.
  * @param records  cbKey + cbEnt bytes each, sorted by key (little-endian unsigned key compare)
+ * @param headerHid  a header reserved earlier with {@link reserveBthHeader}; allocated last when absent
  */
-export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array[]): number {
+export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array[], headerHid?: number): number {
   let level: { key: Uint8Array; hid: number }[] = [];
   const recSize = cbKey + cbEnt;
   const perLeaf = Math.floor(MAX_HEAP_ALLOC / recSize);
@@ -46,5 +55,7 @@ export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, record
   header[2] = cbEnt;
   header[3] = idxLevels;
   writeU32(header, 4, level.length ? level[0].hid : 0);
-  return heap.allocate(header);
+  if (headerHid === undefined) return heap.allocate(header);
+  heap.replace(headerHid, header);
+  return headerHid;
 }

@@ -6,7 +6,7 @@
 import type { PropType, PropValue } from '../../mapi/types';
 import { writeU16, writeU32 } from '../ndb/bytes';
 import { ClientSig, MAX_HEAP_ALLOC } from './constants';
-import { writeBth } from './write-bth';
+import { reserveBthHeader, writeBth } from './write-bth';
 import { HeapBuilder } from './write-heap';
 import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
 import { encodePropValue, isInlineInPc } from './write-value';
@@ -26,6 +26,8 @@ export interface PcProperty {
  */
 export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
   const heap = new HeapBuilder(ClientSig.PC);
+  // the BTHHEADER first: HID 0x20, where Outlook puts it and where java-libpst/pst-extractor look
+  const headerHid = reserveBthHeader(heap);
   const subnodes: LtpSubnodeStream[] = [];
   const byId = new Map<number, PcProperty>();
   for (const p of props) byId.set(p.id, p);
@@ -47,6 +49,6 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
     }
     records.push(rec);
   }
-  heap.setUserRoot(writeBth(heap, 2, 6, records));
+  heap.setUserRoot(writeBth(heap, 2, 6, records, headerHid));
   return { blocks: heap.finish(), subnodes };
 }

@@ -9,7 +9,7 @@ import { PropType, fixedSize, tagType, type PropValue } from '../../mapi/types';
 import { MAX_BLOCK_DATA } from '../ndb/constants';
 import { writeU16, writeU32 } from '../ndb/bytes';
 import { ClientSig, MAX_HEAP_ALLOC, TCOLDESC_SIZE, TCINFO_HEADER_SIZE, PROP_TAG_LTP_ROW_ID, PROP_TAG_LTP_ROW_VER } from './constants';
-import { writeBth } from './write-bth';
+import { reserveBthHeader, writeBth } from './write-bth';
 import { HeapBuilder, LtpWriteError, type EmittedHeapBlock } from './write-heap';
 import { NumberColumn } from '../ndb/bytes';
 import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
@@ -124,6 +124,9 @@ export class TableContextBuilder {
   private readonly rowIds = new NumberColumn(256);
   /** Row matrix subnode NID, allocated when the matrix leaves the heap. */
   private rowMatrixNid = 0;
+  /** The row index BTHHEADER (HID 0x20) and TCINFO (0x40), reserved first as in Outlook's tables. */
+  private readonly rowIndexHid: number;
+  private readonly tcInfoHid: number;
 
   constructor(
     private readonly layout: TcLayout,
@@ -134,6 +137,8 @@ export class TableContextBuilder {
     this.heap = new HeapBuilder(ClientSig.TC, streaming);
     this.rowSize = layout.rgib[3];
     this.perBlock = Math.floor(MAX_BLOCK_DATA / this.rowSize);
+    this.rowIndexHid = reserveBthHeader(this.heap);
+    this.tcInfoHid = this.heap.allocate(new Uint8Array(TCINFO_HEADER_SIZE + layout.columns.length * TCOLDESC_SIZE));
   }
 
   /** Number of rows added. */
@@ -212,7 +217,7 @@ export class TableContextBuilder {
       writeU32(rec, 4, i);
       return rec;
     });
-    const hidRowIndex = writeBth(heap, 4, 4, records);
+    const hidRowIndex = writeBth(heap, 4, 4, records, this.rowIndexHid);
     let hnidRows = 0;
     if (this.rowIds.length > 0) {
       if (this.rowBlocksOut === 0 && this.pendingRows.length * this.rowSize <= MAX_HEAP_ALLOC) {
@@ -238,7 +243,8 @@ export class TableContextBuilder {
       info[o + 6] = c.cbData;
       info[o + 7] = c.iBit;
     });
-    heap.setUserRoot(heap.allocate(info));
+    heap.replace(this.tcInfoHid, info);
+    heap.setUserRoot(this.tcInfoHid);
     const heapBlocks = heap.finishBlocks();
     const rest = this.takeReady();
     return { heapBlocks, rowBlocks: rest.rowBlocks, subnodes: rest.subnodes, rowMatrixNid: hnidRows !== 0 && (hnidRows & 0x1f) !== 0 ? hnidRows : 0 };

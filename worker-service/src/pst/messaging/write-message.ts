@@ -116,9 +116,10 @@ export async function writeMessageObject(ctx: MessageWriteContext, item: MapiIte
     let n = 0x10;
     const out = buildTableContext(layout, rows, () => makeNid(NidType.LTP, n++), codepage);
     children.push({ nid: NID.ATTACHMENT_TABLE_TEMPLATE, ...(await writeLtpNode(ctx.ndb, out)) });
-    setLocal(props, TAG.PidTagHasAttachments.id, PropType.Boolean, true);
-    const flags = props.get(TAG.PidTagMessageFlags.id);
-    setLocal(props, TAG.PidTagMessageFlags.id, PropType.Integer32, ((typeof flags?.value === 'number' ? flags.value : 0) | 0x10) >>> 0);
+    // the item's own values win (Outlook clears both for messages whose only attachments are
+    // hidden inline images); an item that says nothing gets what its attachments imply
+    if (!props.has(TAG.PidTagHasAttachments.id)) setLocal(props, TAG.PidTagHasAttachments.id, PropType.Boolean, true);
+    if (!props.has(TAG.PidTagMessageFlags.id)) setLocal(props, TAG.PidTagMessageFlags.id, PropType.Integer32, 0x10);
   }
 
   const childBytes = children.reduce((a, c) => a + c.sizeBytes, 0);

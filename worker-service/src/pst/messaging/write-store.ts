@@ -5,7 +5,7 @@
  * table templates and the search folder structure Outlook creates.
  */
 import { randomBytes } from 'node:crypto';
-import type { MapiFolder, MapiItem } from '../../mapi/item';
+import type { MapiFolder, MapiItem, PropertyBag } from '../../mapi/item';
 import { TAG } from '../../mapi/tags';
 import { PropType, type PropValue } from '../../mapi/types';
 import { buildPropertyContext, type PcProperty } from '../ltp/write-pc';
@@ -172,6 +172,15 @@ export class PstStoreWriter {
     });
     p.children.push(nid);
     return { nid, path };
+  }
+
+  /**
+   * Adds properties to a folder's PC (e.g. those of the folder a rewritten PST had there). The
+   * properties the writer computes (display name, counts, subfolders) keep the computed values.
+   */
+  setFolderProperties(handle: FolderHandle, properties: PropertyBag): void {
+    const f = this.folder(handle);
+    for (const [id, p] of localProperties(properties, this.names)) f.extra.set(id, p);
   }
 
   /** Creates (or finds) each folder of `path` under the top of the store. */
