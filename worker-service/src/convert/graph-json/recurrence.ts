@@ -7,8 +7,9 @@
 import type { JsonReader, Warnings } from './json';
 import { EndType, PatternType, RECUR_NO_END_DATE, RECUR_VERSION, RecurFrequency, type RecurrencePattern } from './recurrence-blob';
 
-/** Minutes in a day and a week. */
+/** Minutes in a day. */
 export const MINUTES_PER_DAY = 1440;
+/** Minutes in a week (the unit of weekly FirstDateTime arithmetic, MS-OXOCAL 2.2.1.44.1.1). */
 export const MINUTES_PER_WEEK = 10080;
 /** Expansion stops after this many occurrences (an end date centuries away would otherwise loop for long). */
 export const MAX_EXPANDED_OCCURRENCES = 50_000;

@@ -173,8 +173,9 @@ export function encodeTzStruct(rule: ZoneRule): Uint8Array {
   return out;
 }
 
-/** TZRULE flags (MS-OXOCAL 2.2.1.41.1). */
+/** TZRULE flag: the rule is the one recurring series use now (MS-OXOCAL 2.2.1.41.1). */
 export const TZRULE_FLAG_RECUR_CURRENT_TZREG = 0x0001;
+/** TZRULE flag: the rule in effect (MS-OXOCAL 2.2.1.41.1). */
 export const TZRULE_FLAG_EFFECTIVE_TZREG = 0x0002;
 
 /**
