@@ -1,0 +1,70 @@
+/**
+ * JSON batching (`POST /$batch`, concepts/json-batching.md): at most 20 requests, each run through
+ * the whole server in-process (auth, per-mailbox throttling, faults), so inner answers can be 429
+ * with Retry-After like Graph's. `dependsOn` orders requests; one whose dependency failed answers
+ * 424. Answers come back in request order.
+ */
+import type { FastifyInstance } from 'fastify';
+import { stateOf, type SandboxContext } from './context';
+import { GraphErrors } from './graph-errors';
+
+/** Most requests in one batch. */
+export const MAX_BATCH_REQUESTS = 20;
+
+interface BatchRequest {
+  id: string;
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+  dependsOn?: string[];
+}
+
+/** Registers `$batch` (inside a version prefix); inner requests go to `root`. */
+export function registerBatchRoute(app: FastifyInstance, ctx: SandboxContext, root: FastifyInstance): void {
+  app.post('/$batch', async (req) => {
+    const requests = (req.body as { requests?: BatchRequest[] } | undefined)?.requests;
+    if (!Array.isArray(requests) || requests.length === 0) throw GraphErrors.badRequest('Invalid batch payload format.', 'BadRequest');
+    if (requests.length > MAX_BATCH_REQUESTS) throw GraphErrors.badRequest(`The number of batch requests (${requests.length}) exceeds the limit of ${MAX_BATCH_REQUESTS}.`, 'BadRequest');
+    const ids = new Set<string>();
+    for (const r of requests) {
+      if (typeof r?.id !== 'string' || typeof r.url !== 'string' || typeof r.method !== 'string') throw GraphErrors.badRequest('Each batch request needs id, method and url.', 'BadRequest');
+      if (ids.has(r.id)) throw GraphErrors.badRequest(`Batch request id '${r.id}' is not unique.`, 'BadRequest');
+      ids.add(r.id);
+    }
+    const version = stateOf(req).version;
+    const done = new Map<string, { id: string; status: number; headers: Record<string, string>; body?: unknown }>();
+    const run = async (r: BatchRequest) => {
+      const failedDep = (r.dependsOn ?? []).find((d) => (done.get(d)?.status ?? 424) >= 400);
+      if (failedDep !== undefined) {
+        done.set(r.id, { id: r.id, status: 424, headers: { 'Content-Type': 'application/json' }, body: { error: { code: 'FailedDependency', message: `Dependency '${failedDep}' failed.` } } });
+        return;
+      }
+      const headers: Record<string, string> = { ...(r.headers ?? {}), 'x-sandbox-inner': ctx.innerSecret };
+      if (req.headers.authorization) headers.authorization = req.headers.authorization;
+      let payload: string | undefined;
+      if (r.body !== undefined) {
+        payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await root.inject({ method: r.method.toUpperCase() as 'GET', url: `/${version}/${r.url.replace(/^\/+/, '')}`, headers, payload });
+      const outHeaders: Record<string, string> = {};
+      for (const h of ['content-type', 'retry-after', 'location']) {
+        const v = res.headers[h];
+        if (v !== undefined) outHeaders[h === 'content-type' ? 'Content-Type' : h === 'retry-after' ? 'Retry-After' : 'Location'] = String(v);
+      }
+      const ct = String(res.headers['content-type'] ?? '');
+      const body = res.body === '' ? undefined : ct.includes('json') ? JSON.parse(res.body) : Buffer.from(res.rawPayload).toString('base64');
+      done.set(r.id, { id: r.id, status: res.statusCode, headers: outHeaders, body });
+    };
+    // Waves: every request whose dependencies are answered runs, in parallel with the others of its wave.
+    const pending = [...requests];
+    while (pending.length) {
+      const ready = pending.filter((r) => (r.dependsOn ?? []).every((d) => done.has(d) || !ids.has(d)));
+      if (ready.length === 0) throw GraphErrors.badRequest('The dependsOn graph of the batch has a cycle.', 'BadRequest');
+      await Promise.all(ready.map(run));
+      for (const r of ready) pending.splice(pending.indexOf(r), 1);
+    }
+    return { responses: requests.map((r) => done.get(r.id)) };
+  });
+}
