@@ -1,0 +1,53 @@
+/**
+ * The tenant config JSON that every `outport` command accepts as `--tenant-config FILE`: cloud
+ * "custom", the Graph and authority URLs, tenant id, the app's client id and secret, and the users.
+ * The same shape describes a real tenant (cloud "global", no passwords).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { SandboxHandle } from './server';
+
+/** One user in a tenant config. */
+export interface TenantConfigUser {
+  mail: string;
+  displayName: string;
+  id: string;
+  userPrincipalName: string;
+  /** Sandbox only: the password of the resource-owner password grant (a test user's sign-in). */
+  password?: string;
+  /** Sandbox only: what the tenant holds for this user. */
+  hasArchive?: boolean;
+  inactive?: boolean;
+}
+
+/** The tenant config file. */
+export interface TenantConfig {
+  cloud: 'custom' | 'global' | 'usgov' | 'dod' | 'china';
+  /** Graph root without version (requests go to `<graphUrl>/v1.0/...`); for `custom` only. */
+  graphUrl: string;
+  /** Token service root (authority = `<authorityUrl>/<tenantId>`). */
+  authorityUrl: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  users: TenantConfigUser[];
+}
+
+/** The tenant config of a running sandbox. */
+export function sandboxTenantConfig(sb: Pick<SandboxHandle, 'graphUrl' | 'authorityUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'users'>): TenantConfig {
+  return {
+    cloud: 'custom', graphUrl: sb.graphUrl, authorityUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: sb.clientSecret,
+    users: sb.users.map((u) => ({
+      mail: u.mail, displayName: u.displayName, id: u.id, userPrincipalName: u.userPrincipalName, password: u.password,
+      hasArchive: !!u.archive, inactive: u.inactive,
+    })),
+  };
+}
+
+/** Writes the sandbox's tenant config to `file` (directories created; mode 0600: it holds a secret). */
+export async function writeTenantConfig(sb: Parameters<typeof sandboxTenantConfig>[0], file: string): Promise<TenantConfig> {
+  const config = sandboxTenantConfig(sb);
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+  return config;
+}
