@@ -1,0 +1,126 @@
+/**
+ * Large mailboxes made from the SpamAssassin corpus for tests and benchmarks: each corpus message is
+ * converted to a MapiItem once (convert/mime), then copies are made that differ only in their
+ * Message-ID and subject, so every item of a mailbox of any size is unique and can be found again by
+ * its key (PidTagInternetMessageId `<outport-copy-N@…>`).
+ */
+import type { MapiFolder, MapiItem } from '../mapi/item';
+import { PropertyBag } from '../mapi/item';
+import { TAG } from '../mapi/tags';
+import { convertMime } from '../convert/mime';
+import { corpusMessages } from './corpus';
+
+/** A converted corpus message and the corpus folder it came from. */
+export interface CorpusItem {
+  readonly group: string;
+  readonly id: string;
+  readonly item: MapiItem;
+}
+
+/**
+ * Converts the corpus (or its first `limit` messages) to MapiItems, one convertMime each.
+ * @throws CorpusMissingError when the corpus package is not installed */
+export async function corpusItems(limit = Infinity): Promise<CorpusItem[]> {
+  const out: CorpusItem[] = [];
+  for await (const m of corpusMessages(limit)) out.push({ group: m.group, id: m.id, item: (await convertMime(m.raw)).item });
+  return out;
+}
+
+/** The Message-ID of copy number `n` (its unique key): `<outport-copy-N@replica.outport.invalid>`. */
+export function copyMessageId(n: number): string {
+  return `<outport-copy-${n}@replica.outport.invalid>`;
+}
+
+/** The copy number in a Message-ID made by {@link copyMessageId}, or undefined. */
+export function copyNumberOf(messageId: string | undefined): number | undefined {
+  const m = /^<outport-copy-(\d+)@replica\.outport\.invalid>$/.exec(messageId ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Sets header `name` in a CRLF header block: the first occurrence (with its folded continuation
+ * lines) is replaced by `name: value(old)`, where `old` is the unfolded old value or undefined; when
+ * absent, the header is added at the end.
+ */
+export function rewriteHeader(headers: string, name: string, value: (old: string | undefined) => string): string {
+  const lines = headers.split('\r\n');
+  const lower = name.toLowerCase() + ':';
+  const at = lines.findIndex((l) => l.toLowerCase().startsWith(lower));
+  if (at < 0) {
+    let end = lines.length;
+    while (end > 0 && lines[end - 1] === '') end--;
+    lines.splice(end, 0, `${name}: ${value(undefined)}`);
+    return lines.join('\r\n');
+  }
+  let last = at;
+  while (last + 1 < lines.length && /^[ \t]/.test(lines[last + 1])) last++;
+  const old = lines.slice(at, last + 1).join(' ').slice(lower.length).trim();
+  lines.splice(at, last - at + 1, `${name}: ${value(old)}`);
+  return lines.join('\r\n');
+}
+
+/**
+ * Copy number `n` of `item`: a new property bag with PidTagInternetMessageId = copyMessageId(n) and
+ * " [#n]" appended to PidTagSubject, PidTagNormalizedSubject and PidTagConversationTopic; the
+ * Message-ID and Subject lines of PidTagTransportMessageHeaders are changed the same way (readers
+ * such as readpst print those headers). Recipients and attachments are shared with `item` (the
+ * writer does not change them), so a copy costs only its property bag.
+ */
+export function replicateItem(item: MapiItem, n: number): MapiItem {
+  const props = new PropertyBag();
+  for (const e of item.properties.entries()) {
+    if (e.kind === 'tagged') props.set(e.id, e.type, e.value);
+    else props.setNamed(e.key, e.type, e.value);
+  }
+  const suffix = ` [#${n}]`;
+  for (const def of [TAG.PidTagSubject, TAG.PidTagNormalizedSubject, TAG.PidTagConversationTopic]) {
+    const v = props.get(def.id);
+    props.setTag(def, (typeof v === 'string' ? v : '') + suffix);
+  }
+  props.setTag(TAG.PidTagInternetMessageId, copyMessageId(n));
+  const headers = props.get(TAG.PidTagTransportMessageHeaders.id);
+  if (typeof headers === 'string') {
+    const withId = rewriteHeader(headers, 'Message-ID', () => copyMessageId(n));
+    props.setTag(TAG.PidTagTransportMessageHeaders, rewriteHeader(withId, 'Subject', (old) => (old ?? '') + suffix));
+  }
+  return { properties: props, recipients: item.recipients, attachments: item.attachments, associated: false };
+}
+
+/** Folder names of a replicated mailbox: a few top-level folders and subfolders, like a real one. */
+export const REPLICA_FOLDERS: readonly (readonly MapiFolder[])[] = [
+  [{ displayName: 'Inbox' }],
+  [{ displayName: 'Inbox' }, { displayName: 'Lists' }],
+  [{ displayName: 'Inbox' }, { displayName: 'Lists' }, { displayName: 'Spam Reports' }],
+  [{ displayName: 'Sent Items' }],
+  [{ displayName: 'Archive' }],
+  [{ displayName: 'Archive' }, { displayName: '2002' }],
+  [{ displayName: 'Archive' }, { displayName: '2003' }],
+  [{ displayName: 'Projects' }, { displayName: 'Outport' }],
+];
+
+/**
+ * The folder of copy `n` of a source whose corpus group is the `groupIndex`-th group seen, in a
+ * mailbox replicated from `sourceCount` sources: each round over the sources moves every group on
+ * to the next folder, so all folders fill.
+ */
+export function replicaFolderPath(groupIndex: number, n: number, sourceCount: number): readonly MapiFolder[] {
+  const round = Math.floor(n / sourceCount);
+  return REPLICA_FOLDERS[(groupIndex + round) % REPLICA_FOLDERS.length];
+}
+
+/**
+ * An endless (or `count`-long) stream of unique copies of `source`, round-robin over the sources,
+ * each placed in a folder of {@link REPLICA_FOLDERS} by {@link replicaFolderPath}.
+ * Copy numbers start at `firstCopy` (default 0).
+ */
+export function* replicaStream(source: readonly CorpusItem[], count = Infinity, firstCopy = 0): Generator<{ n: number; folderPath: readonly MapiFolder[]; item: MapiItem }> {
+  if (source.length === 0) throw new RangeError('replicaStream needs at least one source item');
+  const groupIndex = new Map<string, number>();
+  for (const s of source) if (!groupIndex.has(s.group)) groupIndex.set(s.group, groupIndex.size);
+  for (let i = 0; i < count; i++) {
+    const n = firstCopy + i;
+    const s = source[n % source.length];
+    const folderPath = replicaFolderPath(groupIndex.get(s.group)!, n, source.length);
+    yield { n, folderPath, item: replicateItem(s.item, n) };
+  }
+}
