@@ -147,13 +147,14 @@ export function appointmentItem(spec: AppointmentSpec, created: Date): MapiItem 
   p.setNamedDef(NAMED.PidLidClipStart, filetimeFromDate(new Date(Date.UTC(spec.start.getUTCFullYear(), spec.start.getUTCMonth(), spec.start.getUTCDate()))));
   p.setNamedDef(NAMED.PidLidClipEnd, filetimeFromDate(new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth(), last.getUTCDate()))));
   // Each modified occurrence: a hidden attachment holding the exception's embedded message (MS-OXOCAL 2.2.10.1).
-  for (const ex of rec.modified ?? []) {
+  for (const [n, ex] of (rec.modified ?? []).entries()) {
     const exStart = ex.originalStart;
     const exEnd = new Date(exStart.getTime() + spec.durationMinutes * 60000);
     const embedded = base(EXCEPTION_MESSAGE_CLASS, ex.subject, created);
     appointmentProps(embedded.properties, exStart, exEnd, spec.location, spec.durationMinutes);
     embedded.properties.setNamedDef(NAMED.PidLidAppointmentSubType, false);
     const a = new PropertyBag();
+    a.setTag(TAG.PidTagAttachNumber, n);
     a.setTag(TAG.PidTagAttachMethod, AttachMethod.EmbeddedMessage);
     a.setTag(TAG.PidTagAttachmentHidden, true);
     a.setTag(TAG.PidTagAttachmentFlags, 0x2); // afException
