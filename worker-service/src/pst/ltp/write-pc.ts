@@ -40,6 +40,8 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
     writeU16(rec, 2, p.type);
     if (isInlineInPc(p.type)) {
       rec.set(bytes, 4);
+    } else if (bytes.length === 0) {
+      writeU32(rec, 4, 0); // an empty value is HNID 0, as Outlook writes it (libpst misreads zero-length allocations)
     } else if (bytes.length <= MAX_HEAP_ALLOC) {
       writeU32(rec, 4, heap.allocate(bytes));
     } else {

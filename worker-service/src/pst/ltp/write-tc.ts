@@ -168,6 +168,8 @@ export class TableContextBuilder {
         const f = fixedSize(type);
         if (f > 0 && f <= 8) {
           r.set(bytes.subarray(0, col.cbData), col.ibData);
+        } else if (bytes.length === 0) {
+          writeU32(r, col.ibData, 0); // empty value: HNID 0 with the CEB bit set, as Outlook writes it
         } else if (bytes.length <= MAX_HEAP_ALLOC) {
           writeU32(r, col.ibData, this.heap.allocate(Uint8Array.from(bytes)));
         } else {
