@@ -172,3 +172,17 @@ test('bad input gets a clear error naming the fix', async () => {
   await expect(w.addItem([{ displayName: 'Inbox' }], wrong)).rejects.toMatchObject({ code: 'PropValueShape' });
   await w.abort();
 });
+
+test('NDB_CRYPT_CYCLIC (MS-PST 5.2) round-trips through our reader and libpff', async () => {
+  const w = PstWriter.open({ partName: 'cyclic.pst', cryptMethod: CryptMethod.Cyclic, openSink: (f) => FilePstSink.create(join(dir, f)) });
+  await w.addItem([{ displayName: 'Inbox' }], message('cyclic one', { attachBytes: 30_000, body: 'x'.repeat(20_000) }));
+  await w.close();
+  const file = join(dir, 'cyclic.pst');
+  await expectValid(file);
+  const inbox = (await readAll(file)).find((f) => f.path.endsWith('Inbox'))!;
+  expect(inbox.items[0].properties.get(TAG.PidTagBody.id)).toBe('x'.repeat(20_000));
+  if (HAVE_PFFINFO) {
+    const info = spawnSync('pffinfo', [file], { encoding: 'utf8' });
+    expect(info.stdout).toMatch(/Encryption type:\s+high/);
+  }
+});
