@@ -9,6 +9,8 @@
  *   outport dump FILE.pst       the project's JSON view (folders, items, every property)
  *   outport inspect-fts FILE    one exportItems item (raw, base64 or Graph JSON) decoded as JSON;
  *                               exit 0 only for a complete item
+ *   outport sandbox [--port N] [--write-config FILE] [--latency-ms N] [--fault-…]
+ *                               the local Graph-compatible sandbox tenant (see docs/sandbox.md)
  *   outport demo [--out DIR]    converts the embedded SpamAssassin corpus and checks the result
  *
  * Exit codes: 0 success, 1 findings (check) or items that failed, 2 bad usage or a fatal error.
@@ -25,6 +27,7 @@ import { dumpPstFolders } from './pst/dump';
 import { PstReader, type PstFolder } from './pst/reader';
 import { CryptMethod, FilePstSink, PstWriter, DEFAULT_SPLIT_SIZE_BYTES, type PstPartInfo } from './pst/writer';
 import { corpusMessages } from './sandbox/corpus';
+import { runSandboxCommand } from './sandbox/command';
 
 /** Bad command-line input; the message says what to type instead. */
 export class UsageError extends Error {
@@ -40,6 +43,7 @@ const USAGE = `usage:
   outport check FILE.pst
   outport dump FILE.pst
   outport inspect-fts FILE
+  outport sandbox [--port N] [--write-config FILE] [--latency-ms N] [--fault-… RATE]
   outport demo [--out DIR]`;
 
 /** Parses "10GB", "500MB", "1.5GiB", "1048576" into bytes (GB = 1024³, as Outlook and MigrationWiz count). @throws UsageError */
@@ -300,6 +304,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDump(rest);
       case 'inspect-fts':
         return await cmdInspectFts(rest);
+      case 'sandbox':
+        return await runSandboxCommand(rest);
       case 'demo':
         return await cmdDemo(rest);
       case undefined:
