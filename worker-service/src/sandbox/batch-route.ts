@@ -1,6 +1,6 @@
 /**
- * JSON batching (`POST /$batch`, concepts/json-batching.md): at most 20 requests, each run through
- * the whole server in-process (auth, per-mailbox throttling, faults), so inner answers can be 429
+ * JSON batching (`POST /$batch`, concepts/json-batching.md): at most 20 requests, each sent over
+ * loopback HTTP through the whole server (auth, per-mailbox throttling, faults), so inner answers can be 429
  * with Retry-After like Graph's. `dependsOn` orders requests; one whose dependency failed answers
  * 424. Answers come back in request order.
  */
@@ -20,8 +20,8 @@ interface BatchRequest {
   dependsOn?: string[];
 }
 
-/** Registers `$batch` (inside a version prefix); inner requests go to `root`. */
-export function registerBatchRoute(app: FastifyInstance, ctx: SandboxContext, root: FastifyInstance): void {
+/** Registers `$batch` (inside a version prefix); inner requests go to the server's own URL. */
+export function registerBatchRoute(app: FastifyInstance, ctx: SandboxContext): void {
   app.post('/$batch', async (req) => {
     const requests = (req.body as { requests?: BatchRequest[] } | undefined)?.requests;
     if (!Array.isArray(requests) || requests.length === 0) throw GraphErrors.badRequest('Invalid batch payload format.', 'BadRequest');
@@ -47,15 +47,21 @@ export function registerBatchRoute(app: FastifyInstance, ctx: SandboxContext, ro
         payload = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
         headers['content-type'] ??= 'application/json';
       }
-      const res = await root.inject({ method: r.method.toUpperCase() as 'GET', url: `/${version}/${r.url.replace(/^\/+/, '')}`, headers, payload });
-      const outHeaders: Record<string, string> = {};
-      for (const h of ['content-type', 'retry-after', 'location']) {
-        const v = res.headers[h];
-        if (v !== undefined) outHeaders[h === 'content-type' ? 'Content-Type' : h === 'retry-after' ? 'Retry-After' : 'Location'] = String(v);
+      const res = await fetch(`${ctx.graphUrl}/${version}/${r.url.replace(/^\/+/, '')}`, { method: r.method.toUpperCase(), headers, body: payload, redirect: 'manual' })
+        .catch(() => undefined);
+      if (!res) {
+        done.set(r.id, { id: r.id, status: 504, headers: { 'Content-Type': 'application/json' }, body: { error: { code: 'GatewayTimeout', message: 'The inner request got no answer.' } } });
+        return;
       }
-      const ct = String(res.headers['content-type'] ?? '');
-      const body = res.body === '' ? undefined : ct.includes('json') ? JSON.parse(res.body) : Buffer.from(res.rawPayload).toString('base64');
-      done.set(r.id, { id: r.id, status: res.statusCode, headers: outHeaders, body });
+      const outHeaders: Record<string, string> = {};
+      for (const [h, name] of [['content-type', 'Content-Type'], ['retry-after', 'Retry-After'], ['location', 'Location']] as const) {
+        const v = res.headers.get(h);
+        if (v !== null) outHeaders[name] = v;
+      }
+      const ct = res.headers.get('content-type') ?? '';
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const body = bytes.length === 0 ? undefined : ct.includes('json') ? JSON.parse(bytes.toString('utf8')) : bytes.toString('base64');
+      done.set(r.id, { id: r.id, status: res.status, headers: outHeaders, body });
     };
     // Waves: every request whose dependencies are answered runs, in parallel with the others of its wave.
     const pending = [...requests];

@@ -183,7 +183,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         registerMailboxRoutes(scoped, ctx);
         registerRestMailRoutes(scoped, ctx);
         registerRestPimRoutes(scoped, ctx);
-        registerBatchRoute(scoped, ctx, app);
+        registerBatchRoute(scoped, ctx);
       }, { prefix });
     }
     const stats = (): SandboxStats => ({ requests, byStatus: { ...byStatus }, faults: { ...ctx.faults.counts }, mailboxes: ctx.throttle.stats() });
