@@ -97,11 +97,18 @@ describeWhenAvailable('SpamAssassin corpus → one PST, read back by independent
     expect(r.code).toBe(0);
   }, 120_000);
 
+  // `-j 0`: no parallel jobs. readpst 0.6.76's forked children reopen the PST with freopen(), and
+  // glibc >= 2.29 seeks the stream's fd before closing it: the child moves the file offset of the
+  // open file description it shares with the parent, whose next read then gets the wrong bytes and
+  // drops a random item or two ("N items skipped", different items on every run, on any PST).
+  // libpst issues #7 and #20; fixed upstream after 0.6.76 (commit b64bd2e). docs/pst-oracles.md.
   it('readpst -M extracts every message into its folder', async () => {
     const out = path.join(dir, 'readpst');
     mkdirSync(out);
-    const r = await run('readpst', ['-q', '-M', '-D', '-j', '2', '-o', out, pst]);
+    const r = await run('readpst', ['-M', '-D', '-j', '0', '-o', out, pst]);
     expect(r.code).toBe(0);
+    const summary = [...r.stdout.matchAll(/"([^"]+)" - (\d+) items done, (\d+) items skipped/g)].map((m) => `${m[1]}: ${m[2]} done, ${m[3]} skipped`);
+    expect(summary.filter((l) => !l.endsWith(' 0 skipped'))).toEqual([]);
     const counts: Record<string, number> = {};
     const walk = (d: string) => {
       for (const e of readdirSync(d, { withFileTypes: true })) {

@@ -2,6 +2,7 @@
 """libpff-view: libpff's reading of a PST, one JSON line per message, for Outport's oracle tests.
 
 Usage:  libpff-view.py FILE.pst [--all]
+        libpff-view.py FILE.pst --name-map
 
 Talks to libpff (Debian libpff1, the library behind pffexport, pffinfo and python3-pypff) directly
 through ctypes, because pypff 20180714 exposes neither recipient tables nor embedded messages.
@@ -19,6 +20,13 @@ Without --all, "props" holds only the properties the corpus test compares (subje
 sent-representing, times, message class); with --all every property. Values: strings as text;
 integers (0x0002, 0x0003, 0x0014) signed; booleans; floats; FILETIMEs as ISO 8601 UTC with
 microseconds (as shared/tools/pst-dump prints them); everything else as lowercase hex.
+
+With --name-map, one JSON object instead: the store's name-to-ID map (MS-PST 2.4.7, node 0x61) as
+libpff reads it, {"0x8000": "{GUID}:lid:0x8205" or "{GUID}:name:Keywords", ...}: the bytes of its
+GUID, entry and string streams (0x0002, 0x0003, 0x0004) come from libpff; this script only decodes
+the 8-byte NAMEID records (dwPropertyID, wGuid << 1 | N, wPropIdx; property id 0x8000 + wPropIdx;
+wGuid 1 = PS_MAPI, 2 = PS_PUBLIC_STRINGS, n >= 3 = the (n - 3)th GUID of the GUID stream; N = 1:
+dwPropertyID is an offset into the string stream, a 4-byte length and UTF-16LE text).
 
 Exit status: 0 read; 1 libpff could not open or walk the file; 2 usage or libpff missing.
 """
@@ -269,10 +277,54 @@ def walk(folder, path, selected, write):
         free_item(sub)
 
 
+PS_MAPI = "{00020328-0000-0000-C000-000000000046}"
+PS_PUBLIC_STRINGS = "{00020329-0000-0000-C000-000000000046}"
+
+
+def guid_text(b):
+    d1, d2, d3 = struct.unpack("<IHH", b[:8])
+    return "{%08X-%04X-%04X-%s-%s}" % (d1, d2, d3, b[8:10].hex().upper(), b[10:16].hex().upper())
+
+
+def name_map(f):
+    """The name-to-ID map (node 0x61) as {"0x8000": "{GUID}:lid:0x8205" | "{GUID}:name:TEXT"}."""
+    item = P(None)
+    err = P(None)
+    if lib.libpff_file_get_item_by_identifier(f, ctypes.c_uint32(0x61), ctypes.byref(item), ctypes.byref(err)) != 1:
+        if err.value:
+            lib.libpff_error_free(ctypes.byref(err))
+        return {}
+    sets = record_sets(item, None)
+    free_item(item)
+    props = sets[0] if sets else {}
+    guids = bytes.fromhex(props.get("0x00020102") or "")
+    entries = bytes.fromhex(props.get("0x00030102") or "")
+    strings = bytes.fromhex(props.get("0x00040102") or "")
+    out = {}
+    for off in range(0, len(entries) - 7, 8):
+        prop, guid_n, idx = struct.unpack("<IHH", entries[off:off + 8])
+        wguid = guid_n >> 1
+        if wguid == 1:
+            guid = PS_MAPI
+        elif wguid == 2:
+            guid = PS_PUBLIC_STRINGS
+        elif 16 * (wguid - 3) + 16 <= len(guids):
+            guid = guid_text(guids[16 * (wguid - 3):16 * (wguid - 2)])
+        else:
+            guid = "{guid #%d}" % wguid
+        if guid_n & 1:
+            n = struct.unpack("<I", strings[prop:prop + 4])[0] if prop + 4 <= len(strings) else 0
+            name = "name:" + strings[prop + 4:prop + 4 + n].decode("utf-16-le", "replace")
+        else:
+            name = "lid:0x%04x" % prop
+        out["0x%04x" % (0x8000 + idx)] = guid + ":" + name
+    return out
+
+
 def main(argv):
     args = [a for a in argv if not a.startswith("--")]
     flags = {a for a in argv if a.startswith("--")}
-    if len(args) != 1 or flags - {"--all"}:
+    if len(args) != 1 or flags - {"--all", "--name-map"}:
         sys.stderr.write(__doc__)
         return 2
     selected = None if "--all" in flags else SELECTED
@@ -281,6 +333,11 @@ def main(argv):
     try:
         call("libpff_file_initialize", ctypes.byref(f))
         call("libpff_file_open", f, args[0].encode(), ctypes.c_int(1))
+        if "--name-map" in flags:
+            out.write(json.dumps(name_map(f), ensure_ascii=False) + "\n")
+            call("libpff_file_close", f)
+            call("libpff_file_free", ctypes.byref(f))
+            return 0
         root = P(None)
         call("libpff_file_get_root_folder", f, ctypes.byref(root))
         walk(root, "", selected, lambda m: out.write(json.dumps(m, ensure_ascii=False) + "\n"))

@@ -109,6 +109,16 @@ export async function libpffView(file: string, all = false): Promise<LibpffMessa
   return r.stdout.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as LibpffMessage);
 }
 
+/**
+ * The store's name-to-ID map as libpff reads it (libpff-view.py --name-map): property id
+ * ("0x8000"…) → "{GUID}:lid:0x8205" or "{GUID}:name:Keywords". @throws when it fails
+ */
+export async function libpffNameMap(file: string): Promise<Record<string, string>> {
+  const r = await run(PYTHON, [LIBPFF_VIEW, file, '--name-map']);
+  if (r.code !== 0) throw new Error(`libpff-view --name-map ${file}: exit ${r.code}: ${r.stderr.slice(0, 2000)}`);
+  return JSON.parse(r.stdout) as Record<string, string>;
+}
+
 /** pst-dump's JSON: a file with a folder tree. */
 export interface PstDumpFile {
   file: string;
