@@ -13,6 +13,7 @@ import { TAG } from '../../mapi/tags';
 import { AttachMethod, newMapiItem, PropertyBag, type MapiAttachment, type MapiItem } from '../../mapi/item';
 import { PropType } from '../../mapi/types';
 import { addressSearchKey, flatEntryList, oneOffEntryId } from './address';
+import { needsCommentAwareParse, parseAddressList } from './address-list';
 import { codepageOfCharset, decodeCharset, isValidUtf8, normalizeCharsetLabel } from './charset';
 import { htmlToPlainText } from './html-text';
 import { extensionForMimeType, fileExtension, sanitizeFileName, shortFileName } from './filename';
@@ -205,15 +206,21 @@ async function convertAtDepth(raw: Uint8Array, options: MimeConversionOptions, d
   if (headerText) p.setTag(TAG.PidTagTransportMessageHeaders, toCrlf(headerText));
 
   // Originator (MS-OXCMAIL 2.2.3.2.1 From, 2.2.3.2.2 Sender).
-  const from = firstMailbox(email?.from, 'From', header('from'), w);
-  const sender = firstMailbox(email?.sender, 'Sender', header('sender'), w) ?? from;
+  // Address fields whose comments postal-mime cannot tokenise (nested, or with a quoted-pair) are
+  // read by our RFC 5322 parser (address-list.ts); all others as postal-mime parsed them.
+  const addresses = (key: string, parsed: PostalMime.Address[] | undefined): PostalMime.Address[] | undefined => {
+    const raw = header(key);
+    return raw !== undefined && needsCommentAwareParse(raw) ? (parseAddressList(raw) as PostalMime.Address[]) : parsed;
+  };
+  const from = firstMailbox(addresses('from', email?.from ? [email.from] : undefined)?.[0], 'From', header('from'), w);
+  const sender = firstMailbox(addresses('sender', email?.sender ? [email.sender] : undefined)?.[0], 'Sender', header('sender'), w) ?? from;
   if (from) setAddressProps(p, 'SentRepresenting', from);
   if (sender) setAddressProps(p, 'Sender', sender);
 
   // Recipients (MS-OXCMAIL 2.2.3.2.3).
   const display: Record<number, string[]> = { 1: [], 2: [], 3: [] };
   for (const [list, type, field] of [[email?.to, RecipientType.To, 'To'], [email?.cc, RecipientType.Cc, 'Cc'], [email?.bcc, RecipientType.Bcc, 'Bcc']] as const) {
-    for (const mb of flattenAddresses(list, field, header(field.toLowerCase()), w)) {
+    for (const mb of flattenAddresses(addresses(field.toLowerCase(), list), field, header(field.toLowerCase()), w)) {
       item.recipients.push(recipientRow(mb, type));
       display[type].push(mb.name || mb.address);
     }
@@ -223,7 +230,7 @@ async function convertAtDepth(raw: Uint8Array, options: MimeConversionOptions, d
   p.setTag(TAG.PidTagDisplayBcc, display[3].join('; '));
 
   // Reply-To (MS-OXCMAIL 2.2.3.2.4).
-  const replyTo = flattenAddresses(email?.replyTo, 'Reply-To', header('reply-to'), w);
+  const replyTo = flattenAddresses(addresses('reply-to', email?.replyTo), 'Reply-To', header('reply-to'), w);
   if (replyTo.length) {
     p.setTag(TAG.PidTagReplyRecipientNames, replyTo.map((m) => m.name || m.address).join(';'));
     p.setTag(TAG.PidTagReplyRecipientEntries, flatEntryList(replyTo.map((m) => oneOffEntryId(m.name || m.address, 'SMTP', m.address))));
