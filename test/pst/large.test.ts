@@ -329,12 +329,8 @@ describe('large and wide PSTs (issue 2 "Must show c")', () => {
     for (const f of files) rmSync(f);
   }, 300_000);
 
-  // KNOWN WRITER BUG (reported to the writer's owner): a part ends on an AMap interval boundary
-  // (file size = 0x4400 + k × 253,952), but PstWriter's split projection (sizeBytes + pending table
-  // bytes + 64 KiB) does not round up to it, so a part can pass splitSizeBytes by up to one interval
-  // (measured on the corpus: +107,520 B at 5 MiB, +197,632 at 10 MiB, +123,904 at 20 MiB, +230,400
-  // at 40 MiB). When the writer is fixed this test fails: change `it.failing` to `it`.
-  it.failing('keeps every part at or under the split size [known writer bug: up to one AMap interval over]', () => {
+  // a part ends on an AMap interval boundary (0x4400 + k × 253,952): the writer's projection rounds up to it
+  it('keeps every part at or under the split size', () => {
     expect(splitPartSizes.length).toBeGreaterThanOrEqual(3);
     for (const size of splitPartSizes) expect(size).toBeLessThanOrEqual(SPLIT_SIZE_BYTES);
   });

@@ -10,6 +10,7 @@ import { basename } from 'node:path';
 import type { MapiFolder, MapiItem, PropertyBag } from '../mapi/item';
 import { fixedSize, isMultiValued, type PropValue } from '../mapi/types';
 import { CryptMethod } from './ndb/crypt';
+import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from './ndb/constants';
 import type { NdbStats } from './ndb/write-ndb';
 import { PstStoreWriter, type WrittenItem } from './messaging/write-store';
 import type { FolderHandle } from './messaging/write-folder';
@@ -25,6 +26,9 @@ export const DEFAULT_SPLIT_SIZE_BYTES = 10 * 1024 ** 3;
 export const MIN_SPLIT_SIZE_BYTES = 1024 * 1024;
 /** Outlook's default limit for a Unicode PST (50 GB); larger parts are refused. */
 export const MAX_SPLIT_SIZE_BYTES = 50 * 1024 ** 3;
+
+/** Bytes of the structure every store gets at close (folder PCs and tables, templates, store, name map). */
+const STORE_STRUCTURE_BYTES = 48 * 1024;
 
 /** Error for bad writer input, with a stable code and a message that says how to fix it. */
 export class PstWriterError extends Error {
@@ -152,10 +156,17 @@ export class PstWriter {
     await this.options.onPartClosed?.(info);
   }
 
-  /** Bytes the current part would have if closed now (estimate of tables and B-trees included). */
-  private projectedPartBytes(): number {
+  /**
+   * The size the current part's file would have if it were closed after `extraBytes` more: laid-out
+   * bytes, the folder tables still to write, the NBT/BBT pages (15 node / 20 block entries a leaf
+   * page, ~6 % more for the levels above), the fixed store structure, rounded up to a whole AMap
+   * interval because a PST ends on one (MS-PST 2.6.1.1.2).
+   */
+  private projectedFileBytes(extraBytes: number): number {
     if (!this.part) return 0;
-    return this.part.sizeBytes + this.pendingTableBytes + 64 * 1024;
+    const btreeBytes = Math.ceil((Math.ceil(this.part.nodeCount / 15) + Math.ceil((this.part.blockCount + extraBytes / 4096) / 20)) * 1.06 + 4) * 512;
+    const laidOut = this.part.sizeBytes + this.pendingTableBytes + btreeBytes + STORE_STRUCTURE_BYTES + extraBytes;
+    return FIRST_AMAP_OFFSET + Math.ceil((laidOut - FIRST_AMAP_OFFSET) / AMAP_INTERVAL) * AMAP_INTERVAL;
   }
 
   /** The folder handle for a path in the current part, creating folders as needed. */
@@ -180,7 +191,7 @@ export class PstWriter {
       if (typeof f.displayName !== 'string' || !f.displayName.trim()) throw new PstWriterError('BadFolderPath', 'every folder in the path needs a non-empty displayName');
     }
     const estimate = estimateItemBytes(item);
-    if (this.part && this.partItems > 0 && this.projectedPartBytes() + estimate > this.splitSizeBytes) await this.closePart();
+    if (this.part && this.partItems > 0 && this.projectedFileBytes(estimate) > this.splitSizeBytes) await this.closePart();
     const part = this.part ?? (await this.openPart());
     const written = await part.addItem(this.folderFor(folderPath), item);
     this.partItems++;

@@ -121,6 +121,16 @@ export class PstStoreWriter {
     return this.ndb.sizeBytes;
   }
 
+  /** NBT entries so far (for size projections). */
+  get nodeCount(): number {
+    return this.ndb.nodeCount;
+  }
+
+  /** Blocks written so far (for size projections). */
+  get blockCount(): number {
+    return this.ndb.blockCount;
+  }
+
   /** Number of items written. */
   get items(): number {
     return this.itemCount;

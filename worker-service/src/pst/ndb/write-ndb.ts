@@ -344,6 +344,11 @@ export class NdbWriter {
     this.nbtParent.push(nidParent);
   }
 
+  /** Number of blocks written so far. */
+  get blockCount(): number {
+    return this.bbtBid.length;
+  }
+
   /** Number of nodes recorded so far. */
   get nodeCount(): number {
     return this.nbtNid.length;
