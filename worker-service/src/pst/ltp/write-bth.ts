@@ -21,8 +21,10 @@ export function reserveBthHeader(heap: HeapBuilder): number {
  * Writes a BTH into `heap` and returns the HID of its BTHHEADER.
  * @param records  cbKey + cbEnt bytes each, sorted by key (little-endian unsigned key compare)
  * @param headerHid  a header reserved earlier with {@link reserveBthHeader}; allocated last when absent
+ * @param leavesOut  receives the leaf allocations (records in order, ⌊3580 / record size⌋ a leaf),
+ *   which a caller may patch in place before the heap is finished
  */
-export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array[], headerHid?: number): number {
+export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array[], headerHid?: number, leavesOut?: Uint8Array[]): number {
   let level: { key: Uint8Array; hid: number }[] = [];
   const recSize = cbKey + cbEnt;
   const perLeaf = Math.floor(MAX_HEAP_ALLOC / recSize);
@@ -30,6 +32,7 @@ export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, record
     const part = records.slice(i, i + perLeaf);
     const buf = new Uint8Array(part.length * recSize);
     part.forEach((r, j) => buf.set(r, j * recSize));
+    leavesOut?.push(buf);
     level.push({ key: part[0].subarray(0, cbKey), hid: heap.allocate(buf) });
   }
   let idxLevels = 0;

@@ -138,6 +138,13 @@ export class HeapBuilder {
     return this.blocks.length;
   }
 
+  /** Bytes the heap's blocks will have (final for every block, the last one as it stands now). */
+  sizeBytes(): number {
+    let n = 0;
+    for (const b of this.blocks) n += b.size ?? HeapBuilder.blockSize(b.used, b.allocs.length);
+    return n;
+  }
+
   /** Streaming mode: the blocks finished since the last call, to be written now. */
   takeEmitted(): EmittedHeapBlock[] {
     const q = this.emittedQueue;

@@ -14,6 +14,8 @@ export interface LtpSubnodeStream {
 export interface LtpNodeOutput {
   blocks: Uint8Array[];
   subnodes: LtpSubnodeStream[];
+  /** The value written for a PC's size property (see PcSizeProperty), when one was asked for. */
+  sizeValue?: number;
 }
 
 /** Allocates subnode NIDs for a node (NID_TYPE_LTP unless the caller wants another type). */

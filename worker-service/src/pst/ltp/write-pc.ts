@@ -20,11 +20,20 @@ export interface PcProperty {
 }
 
 /**
+ * A PtypInteger32 property whose value is the object's size: the PC's own bytes (heap blocks and
+ * subnode streams) plus `extraBytes` (already-written children such as attachments and tables).
+ */
+export interface PcSizeProperty {
+  id: number;
+  extraBytes: number;
+}
+
+/**
  * Builds a PC node. Properties with the same id: the last wins.
  * @param codepage  code page for PtypString8 values
  * @throws PropValueError when a value's shape does not match its type
  */
-export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid: SubnodeNidAllocator, codepage?: number): LtpNodeOutput {
+export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid: SubnodeNidAllocator, codepage?: number, sizeProperty?: PcSizeProperty): LtpNodeOutput {
   const heap = new HeapBuilder(ClientSig.PC);
   // the BTHHEADER first: HID 0x20, where Outlook puts it and where java-libpst/pst-extractor look
   const headerHid = reserveBthHeader(heap);
@@ -51,6 +60,18 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
     }
     records.push(rec);
   }
-  heap.setUserRoot(writeBth(heap, 2, 6, records, headerHid));
+  const leaves: Uint8Array[] = [];
+  heap.setUserRoot(writeBth(heap, 2, 6, records, headerHid, leaves));
+  if (sizeProperty) {
+    // the size is an inline 4-byte value: setting it does not move anything, so measure, then patch
+    const i = records.findIndex((r) => (r[0] | (r[1] << 8)) === sizeProperty.id);
+    if (i < 0) throw new RangeError(`size property 0x${sizeProperty.id.toString(16)} is not among the properties`);
+    let total = heap.sizeBytes() + sizeProperty.extraBytes;
+    for (const sn of subnodes) total += (sn.data as Uint8Array).length;
+    const perLeaf = Math.floor(MAX_HEAP_ALLOC / 8);
+    const value = Math.min(total, 0x7fffffff);
+    writeU32(leaves[Math.floor(i / perLeaf)], (i % perLeaf) * 8 + 4, value);
+    return { blocks: heap.finish(), subnodes, sizeValue: value };
+  }
   return { blocks: heap.finish(), subnodes };
 }

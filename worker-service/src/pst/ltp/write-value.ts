@@ -29,66 +29,65 @@ export function codepageEncoding(codepage: number | undefined): string {
   return iconv.encodingExists(name) ? name : 'windows-1252';
 }
 
+function shapeError(type: PropType, v: unknown): PropValueError {
+  return new PropValueError(`value ${typeof v === 'object' ? Object.prototype.toString.call(v) : typeof v} does not fit property type 0x${type.toString(16)}`);
+}
+
 function scalarBytes(type: PropType, v: unknown, codepage: number | undefined): Uint8Array {
-  const fail = (): never => {
-    throw new PropValueError(`value ${typeof v === 'object' ? Object.prototype.toString.call(v) : typeof v} does not fit property type 0x${type.toString(16)}`);
-  };
   switch (type) {
     case PropType.Integer16: {
-      if (typeof v !== 'number') fail();
-      const b = new Uint8Array(2);
-      new DataView(b.buffer).setInt16(0, v as number, true);
+      if (typeof v !== 'number') throw shapeError(type, v);
+      const b = Buffer.allocUnsafe(2);
+      b.writeUInt16LE(v & 0xffff, 0);
       return b;
     }
     case PropType.Integer32:
     case PropType.ErrorCode: {
-      if (typeof v !== 'number') fail();
-      const b = new Uint8Array(4);
-      const dv = new DataView(b.buffer);
-      if ((v as number) < 0) dv.setInt32(0, v as number, true);
-      else dv.setUint32(0, v as number, true);
+      if (typeof v !== 'number') throw shapeError(type, v);
+      const b = Buffer.allocUnsafe(4);
+      b.writeUInt32LE(v >>> 0, 0);
       return b;
     }
     case PropType.Floating32: {
-      if (typeof v !== 'number') fail();
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setFloat32(0, v as number, true);
+      if (typeof v !== 'number') throw shapeError(type, v);
+      const b = Buffer.allocUnsafe(4);
+      b.writeFloatLE(v, 0);
       return b;
     }
     case PropType.Floating64:
     case PropType.FloatingTime: {
-      if (typeof v !== 'number') fail();
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setFloat64(0, v as number, true);
+      if (typeof v !== 'number') throw shapeError(type, v);
+      const b = Buffer.allocUnsafe(8);
+      b.writeDoubleLE(v, 0);
       return b;
     }
     case PropType.Currency:
     case PropType.Integer64:
     case PropType.Time: {
-      if (typeof v !== 'bigint') fail();
-      const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v as bigint), true);
+      if (typeof v !== 'bigint') throw shapeError(type, v);
+      const b = Buffer.allocUnsafe(8);
+      b.writeBigUInt64LE(BigInt.asUintN(64, v), 0);
       return b;
     }
     case PropType.Boolean:
-      if (typeof v !== 'boolean') fail();
+      if (typeof v !== 'boolean') throw shapeError(type, v);
       return Uint8Array.of(v ? 1 : 0);
     case PropType.Guid:
-      if (typeof v !== 'string') fail();
-      return guidToBytes(v as string);
+      if (typeof v !== 'string') throw shapeError(type, v);
+      return guidToBytes(v);
     case PropType.String:
-      if (typeof v !== 'string') fail();
-      return Buffer.from(v as string, 'utf16le');
+      if (typeof v !== 'string') throw shapeError(type, v);
+      return Buffer.from(v, 'utf16le');
     case PropType.String8:
-      if (typeof v !== 'string') fail();
-      return iconv.encode(v as string, codepageEncoding(codepage));
+      if (typeof v !== 'string') throw shapeError(type, v);
+      return iconv.encode(v, codepageEncoding(codepage));
     case PropType.Binary:
     case PropType.ServerId:
     case PropType.Restriction:
     case PropType.RuleAction:
     case PropType.Object:
-      if (!(v instanceof Uint8Array)) fail();
-      return v as Uint8Array;
+      if (!(v instanceof Uint8Array)) throw shapeError(type, v);
+      return v;
     default:
       throw new PropValueError(`property type 0x${type.toString(16)} cannot be stored`);
   }

@@ -57,12 +57,9 @@ function codepageOf(props: LocalProps): number | undefined {
 /** Builds a PC whose inline Int32 size property equals the size of the whole object once written. */
 function buildSizedPc(props: LocalProps, sizeId: number, childBytes: number, newNid: () => number, codepage?: number): LtpNodeOutput {
   setLocal(props, sizeId, PropType.Integer32, 0);
-  let nidState = 0;
-  const probeNids = () => ++nidState; // the probe build only measures
-  const probe = buildPropertyContext(props.values(), probeNids, codepage);
-  const size = ltpOutputSize(probe) + childBytes;
-  setLocal(props, sizeId, PropType.Integer32, Math.min(size, 0x7fffffff));
-  return buildPropertyContext(props.values(), newNid, codepage);
+  const out = buildPropertyContext(props.values(), newNid, codepage, { id: sizeId, extraBytes: childBytes });
+  setLocal(props, sizeId, PropType.Integer32, out.sizeValue!); // table rows show what the PC holds
+  return out;
 }
 
 /** A table layout: the template's columns plus any other property the rows carry (recipients live only in rows). */
