@@ -44,7 +44,7 @@ SELECTED = {
     0x3FDE, 0x3FFD, 0x1016,  # internet code page, message code page, native body
 }
 
-CODECS = {65001: "utf-8", 20127: "cp1252", 28591: "cp1252", 1252: "cp1252", 936: "gbk", 950: "big5", 949: "cp949",
+CODECS = {65001: "utf-8", 20127: "cp1252", 28591: "cp1252", 1252: "cp1252", 936: "gbk", 950: "cp950", 949: "cp949", 51949: "euc_kr", 50225: "iso2022_kr",
           932: "cp932", 50220: "iso2022_jp", 51932: "euc_jp", 20866: "koi8_r", 21866: "koi8_u", 874: "cp874",
           1200: "utf-16-le", 54936: "gb18030", 52936: "hz"}
 
