@@ -121,6 +121,7 @@ export class TableContextBuilder {
   private readyRowBlocks: Uint8Array[] = [];
   private readySubnodes: LtpSubnodeStream[] = [];
   private rowBlocksOut = 0;
+  private heldRowBlock?: Uint8Array;
   private readonly rowIds = new NumberColumn(256);
   /** Row matrix subnode NID, allocated when the matrix leaves the heap. */
   private rowMatrixNid = 0;
@@ -186,9 +187,19 @@ export class TableContextBuilder {
     if (this.pendingRows.length === this.perBlock) this.cutRowBlock();
   }
 
+  /**
+   * Closes a row-matrix block. Every block but the last is padded to 8,176 bytes, as Outlook writes
+   * them (readers such as java-libpst step through the matrix in 8,176-byte blocks); so a block is
+   * held back until the next one exists or the table is finished.
+   */
   private cutRowBlock(): void {
     if (this.rowMatrixNid === 0) this.rowMatrixNid = this.newSubnodeNid();
-    this.readyRowBlocks.push(Buffer.concat(this.pendingRows));
+    if (this.heldRowBlock) {
+      const padded = new Uint8Array(MAX_BLOCK_DATA);
+      padded.set(this.heldRowBlock);
+      this.readyRowBlocks.push(padded);
+    }
+    this.heldRowBlock = Buffer.concat(this.pendingRows);
     this.pendingRows = [];
     this.rowBlocksOut++;
   }
@@ -227,6 +238,8 @@ export class TableContextBuilder {
         this.pendingRows = [];
       } else {
         if (this.pendingRows.length > 0) this.cutRowBlock();
+        this.readyRowBlocks.push(this.heldRowBlock!); // the last block: not padded
+        this.heldRowBlock = undefined;
         hnidRows = this.rowMatrixNid;
       }
     }
