@@ -162,7 +162,16 @@ export class PstStoreWriter {
     const path = [...parent.path, name];
     for (const c of p.children) {
       const cf = this.folders.get(c);
-      if (cf && cf.displayName.toLowerCase() === name.toLowerCase()) return { nid: c, path };
+      if (cf && cf.displayName.toLowerCase() === name.toLowerCase()) {
+        // an existing folder (e.g. the special "Deleted Items") takes on the source folder's
+        // properties; a special folder's default comment gives way to the source's (or none)
+        if (def.properties) {
+          if (cf.special) cf.comment = undefined;
+          for (const [id, p] of localProperties(def.properties, this.names)) cf.extra.set(id, p);
+        }
+        if (def.containerClass !== undefined && cf.containerClass === undefined) cf.containerClass = def.containerClass;
+        return { nid: c, path };
+      }
     }
     const nid = makeNid(NidType.NORMAL_FOLDER, ++this.rgnid[NidType.NORMAL_FOLDER]);
     this.syncTableCounters();
