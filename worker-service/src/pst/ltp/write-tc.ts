@@ -122,7 +122,7 @@ export class TableContextBuilder {
   private readySubnodes: LtpSubnodeStream[] = [];
   private rowBlocksOut = 0;
   private heldRowBlock?: Uint8Array;
-  private readonly rowIds = new NumberColumn(256);
+  private readonly rowIds = new NumberColumn(256, 'u32');
   /** Row matrix subnode NID, allocated when the matrix leaves the heap. */
   private rowMatrixNid = 0;
   /** The row index BTHHEADER (HID 0x20) and TCINFO (0x40), reserved first as in Outlook's tables. */

@@ -16,10 +16,10 @@ export const DEFAULT_ROW_MEMORY_BYTES = 4 * 1024 * 1024;
 
 /** The rows of one table: positions in the spill, in insertion order. */
 export class SpilledRows {
-  readonly rowIds = new NumberColumn(64);
-  readonly versions = new NumberColumn(64);
-  readonly offsets = new NumberColumn(64);
-  readonly lengths = new NumberColumn(64);
+  readonly rowIds = new NumberColumn(64, 'u32');
+  readonly versions = new NumberColumn(64, 'u32');
+  readonly offsets = new NumberColumn(64, 'f64');
+  readonly lengths = new NumberColumn(64, 'u32');
   get count(): number {
     return this.rowIds.length;
   }

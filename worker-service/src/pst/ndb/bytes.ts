@@ -46,16 +46,24 @@ export function alignUp(n: number, align: number): number {
   return Math.ceil(n / align) * align;
 }
 
-/** A growable array of numbers backed by a Float64Array (8 bytes a value, no per-element objects). */
+/** Typed array constructors a {@link NumberColumn} can use, by the range of values it holds. */
+export type ColumnKind = 'f64' | 'u32' | 'u16' | 'u8';
+type ColumnArray = Float64Array | Uint32Array | Uint16Array | Uint8Array;
+const COLUMN_CTOR: Record<ColumnKind, new (n: number) => ColumnArray> = { f64: Float64Array, u32: Uint32Array, u16: Uint16Array, u8: Uint8Array };
+
+/**
+ * A growable array of numbers in a typed array (no per-element objects): 'f64' for values up to
+ * 2^53 (BIDs, file offsets), 'u32' for NIDs and counts, 'u16'/'u8' for small fields. Grows by 1.5×.
+ */
 export class NumberColumn {
-  private data: Float64Array;
+  private data: ColumnArray;
   length = 0;
-  constructor(initialCapacity = 1024) {
-    this.data = new Float64Array(initialCapacity);
+  constructor(initialCapacity = 1024, private readonly kind: ColumnKind = 'f64') {
+    this.data = new COLUMN_CTOR[kind](initialCapacity);
   }
   push(v: number): void {
     if (this.length === this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
+      const next = new COLUMN_CTOR[this.kind](Math.ceil(this.data.length * 1.5) + 16);
       next.set(this.data);
       this.data = next;
     }
@@ -68,7 +76,11 @@ export class NumberColumn {
     this.data[i] = v;
   }
   /** The values as a trimmed view (shares memory). */
-  view(): Float64Array {
+  view(): ColumnArray {
     return this.data.subarray(0, this.length);
+  }
+  /** Bytes held (capacity × element size). */
+  get byteLength(): number {
+    return this.data.byteLength;
   }
 }

@@ -95,21 +95,21 @@ export class NdbWriter {
   private started = false;
   private closed = false;
   // per-interval free space, for the density list and the FMap (1 byte a interval)
-  private intervalFree = new NumberColumn(64);
-  private intervalLongestRun = new NumberColumn(64);
+  private intervalFree = new NumberColumn(64, 'f64');
+  private intervalLongestRun = new NumberColumn(64, 'u8');
   // BIDs: block BIDs step by 4 (MS-PST 2.2.2.2); page BIDs by 1
   private nextBlockBidIndex = 1;
   private nextPageBid = 1;
-  // BBT bookkeeping: bid, ib, cb, cRef per block (typed columns, 32 bytes a block)
-  private readonly bbtBid = new NumberColumn(4096);
-  private readonly bbtIb = new NumberColumn(4096);
-  private readonly bbtCb = new NumberColumn(4096);
-  private readonly bbtRef = new NumberColumn(4096);
+  // BBT bookkeeping: bid, ib, cb, cRef per block (typed columns, 20 bytes a block)
+  private readonly bbtBid = new NumberColumn(4096, 'f64');
+  private readonly bbtIb = new NumberColumn(4096, 'f64');
+  private readonly bbtCb = new NumberColumn(4096, 'u16');
+  private readonly bbtRef = new NumberColumn(4096, 'u16');
   // NBT bookkeeping: nid, bidData, bidSub, nidParent per node
-  private readonly nbtNid = new NumberColumn(1024);
-  private readonly nbtData = new NumberColumn(1024);
-  private readonly nbtSub = new NumberColumn(1024);
-  private readonly nbtParent = new NumberColumn(1024);
+  private readonly nbtNid = new NumberColumn(1024, 'u32');
+  private readonly nbtData = new NumberColumn(1024, 'f64');
+  private readonly nbtSub = new NumberColumn(1024, 'f64');
+  private readonly nbtParent = new NumberColumn(1024, 'u32');
   /** Bytes appended to the sink so far. */
   private appended = 0;
 
@@ -455,20 +455,22 @@ export class NdbWriter {
     await this.flushInterval();
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
+    const freeBytes = Float64Array.from(this.intervalFree.view());
+    const totalFree = freeBytes.reduce((a, b) => a + b, 0);
     const region = buildHeaderRegion({
       cryptMethod: this.cryptMethod,
       fileEof: fileSize,
       amapLast: intervalOffset(lastInterval),
-      amapFree: this.intervalFree.view().reduce((a, b) => a + b, 0),
+      amapFree: totalFree,
       nbt: nbtRoot,
       bbt: bbtRoot,
       bidNextB: this.nextBlockBidIndex * 4,
       bidNextP: this.nextPageBid,
       rgnid: info.rgnid,
-      intervalFreeBytes: this.intervalFree.view(),
-      intervalLongestRun: this.intervalLongestRun.view(),
+      intervalFreeBytes: freeBytes,
+      intervalLongestRun: Float64Array.from(this.intervalLongestRun.view()),
     });
     await this.sink.writeAt(0, region);
-    return { fileSizeBytes: fileSize, blocks: m, nodes: n, intervals: lastInterval + 1, freeBytes: this.intervalFree.view().reduce((a, b) => a + b, 0) };
+    return { fileSizeBytes: fileSize, blocks: m, nodes: n, intervals: lastInterval + 1, freeBytes: totalFree };
   }
 }
