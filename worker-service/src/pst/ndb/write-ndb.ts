@@ -33,7 +33,7 @@ import {
   XBLOCK_MAX_ENTRIES,
 } from './constants';
 import { computeCrc } from './crc';
-import { CryptMethod, cryptBlock } from './crypt';
+import { CryptMethod, cryptCyclic, cryptPermute } from './crypt';
 import { NumberColumn, alignUp, computeSig, writeU16, writeU32, writeU64 } from './bytes';
 import { intervalOffset, longestFreeRun, freeSlots, mapPagesOfInterval, sealMapPage } from './write-maps';
 import { buildHeaderRegion } from './write-header';
@@ -125,10 +125,18 @@ export class NdbWriter {
     return intervalOffset(this.interval) + this.fill;
   }
 
-  private async start(): Promise<void> {
+  /** Full intervals (and the header placeholder) waiting to be appended to the sink, in order. */
+  private pendingAppend: Uint8Array[] = [];
+
+  /** Appends what is waiting; called after each write so at most an interval or two wait. */
+  private async drain(): Promise<void> {
+    while (this.pendingAppend.length > 0) await this.sink.append(this.pendingAppend.shift()!);
+  }
+
+  private start(): void {
     if (this.started) return;
     this.started = true;
-    await this.sink.append(new Uint8Array(HEADER_REGION));
+    this.pendingAppend.push(new Uint8Array(HEADER_REGION));
     this.appended = HEADER_REGION;
     this.beginInterval();
   }
@@ -151,7 +159,7 @@ export class NdbWriter {
   }
 
   /** Seals the map pages of the current interval and appends the interval to the sink. */
-  private async flushInterval(): Promise<void> {
+  private flushInterval(): void {
     const k = this.interval;
     const base = intervalOffset(k);
     const free = freeSlots(this.bitmap) * AMAP_SLOT;
@@ -181,7 +189,7 @@ export class NdbWriter {
       }
       sealMapPage(page, pages[i], base + i * PAGE_SIZE);
     }
-    await this.sink.append(this.buf);
+    this.pendingAppend.push(this.buf);
     this.appended += AMAP_INTERVAL;
     this.interval++;
     this.buf = new Uint8Array(AMAP_INTERVAL); // the sink may still hold the previous buffer
@@ -189,11 +197,11 @@ export class NdbWriter {
   }
 
   /** Reserves `size` bytes (a multiple of 64, at most 8192) aligned to `align`; returns [file offset, buffer offset]. */
-  private async reserve(size: number, align: number): Promise<[number, number]> {
-    await this.start();
+  private reserve(size: number, align: number): [number, number] {
+    this.start();
     let at = alignUp(this.fill, align);
     if (at + size > AMAP_INTERVAL) {
-      await this.flushInterval();
+      this.flushInterval();
       at = alignUp(this.fill, align);
     }
     this.fill = at; // the gap (if any) stays free in the AMap
@@ -214,15 +222,23 @@ export class NdbWriter {
    * @returns the block's BID
    */
   async writeBlock(payload: Uint8Array, internal = false): Promise<number> {
+    const bid = this.writeBlockNow(payload, internal);
+    if (this.pendingAppend.length > 0) await this.drain();
+    return bid;
+  }
+
+  /** {@link writeBlock} without waiting for the sink; callers drain when an interval is full. */
+  private writeBlockNow(payload: Uint8Array, internal = false): number {
     if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is closed');
     const cb = payload.length;
     if (cb > MAX_BLOCK_DATA) throw new NdbWriteError('BlockTooLarge', `block payload of ${cb} bytes exceeds ${MAX_BLOCK_DATA} (MS-PST 2.2.2.8.1)`, { cb });
     const size = alignUp(cb + BLOCK_TRAILER_SIZE, BLOCK_ALIGN);
     const bid = this.newBlockBid(internal);
-    const [ib, off] = await this.reserve(size, BLOCK_ALIGN);
+    const [ib, off] = this.reserve(size, BLOCK_ALIGN);
     const data = this.buf.subarray(off, off + cb);
     data.set(payload);
-    if (!internal) cryptBlock(data, this.cryptMethod, BigInt(bid), true);
+    if (!internal && this.cryptMethod === CryptMethod.Permute) cryptPermute(data, true);
+    else if (!internal && this.cryptMethod === CryptMethod.Cyclic) cryptCyclic(data, bid % 0x100000000);
     const t = off + size - BLOCK_TRAILER_SIZE;
     writeU16(this.buf, t, cb);
     writeU16(this.buf, t + 2, computeSig(ib, bid));
@@ -245,7 +261,8 @@ export class NdbWriter {
     const bids: number[] = [];
     const sizes: number[] = [];
     for await (const p of payloads as AsyncIterable<Uint8Array>) {
-      bids.push(await this.writeBlock(p));
+      bids.push(this.writeBlockNow(p));
+      if (this.pendingAppend.length > 0) await this.drain();
       sizes.push(p.length);
     }
     if (bids.length === 0) return this.writeBlock(new Uint8Array(0));
@@ -361,7 +378,8 @@ export class NdbWriter {
 
   /** Writes one BTPAGE (MS-PST 2.2.2.7.7.1) and returns its BREF. */
   private async writeBtPage(type: PageType.NBT | PageType.BBT, cLevel: number, cbEnt: number, cEntMax: number, fillEntries: (page: Uint8Array) => number): Promise<{ bid: number; ib: number }> {
-    const [ib, off] = await this.reserve(PAGE_SIZE, PAGE_SIZE);
+    const [ib, off] = this.reserve(PAGE_SIZE, PAGE_SIZE);
+    if (this.pendingAppend.length > 0) await this.drain();
     const page = this.buf.subarray(off, off + PAGE_SIZE);
     const cEnt = fillEntries(page);
     page[BTPAGE.cEnt] = cEnt;
@@ -425,7 +443,7 @@ export class NdbWriter {
    */
   async close(info: NdbCloseInfo): Promise<NdbStats> {
     if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is already closed');
-    await this.start();
+    this.start();
     // NBT: sort node entries by nid
     const n = this.nbtNid.length;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => this.nbtNid.get(a) - this.nbtNid.get(b));
@@ -452,7 +470,8 @@ export class NdbWriter {
       writeU16(page, o + 18, this.bbtRef.get(i));
     });
     const lastInterval = this.interval;
-    await this.flushInterval();
+    this.flushInterval();
+    await this.drain();
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
     const freeBytes = Float64Array.from(this.intervalFree.view());
