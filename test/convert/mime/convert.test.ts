@@ -207,6 +207,18 @@ describe('bodies (MS-OXCMAIL 2.2.3.3)', () => {
     expect(item.attachments).toHaveLength(0);
   });
 
+  test('charset=euc-kr: decoded as windows-949 (WHATWG EUC-KR) and recorded as code page 949, not the strict 51949', async () => {
+    // 0xB0A1 is KS X 1001 (가); 0x8141 and 0xC652 are UHC-only syllables (갂, 힣) that strict EUC-KR
+    // (51949, and Node's ICU TextDecoder) lacks: Node drops 0x81 and turns 0xC652 into U+FFFD "R".
+    const html = Buffer.from([...Buffer.from('<p>'), 0xb0, 0xa1, 0x81, 0x41, 0xc6, 0x52, ...Buffer.from('</p>')]);
+    const m = Buffer.concat([crlf('From: a@b.c', 'Subject: s', 'Date: Tue, 06 Aug 2002 11:48:09 +0100', 'Content-Type: text/html; charset="euc-kr"',
+      'Content-Transfer-Encoding: 8bit', '', ''), html]);
+    const p = (await convertMime(m)).item.properties;
+    expect(Buffer.from(prop(p, TAG.PidTagHtml) as Uint8Array).subarray(0, html.length)).toEqual(html);
+    expect(prop(p, TAG.PidTagInternetCodepage)).toBe(949);
+    expect(prop(p, TAG.PidTagBody)).toBe('\uAC00\uAC02\uD7A3');
+  });
+
   test('HTML only: PidTagBody rendered from the HTML', async () => {
     const m = crlf('From: a@b.c', 'Subject: s', 'Date: Tue, 06 Aug 2002 11:48:09 +0100', 'Content-Type: text/html; charset=utf-8', '',
       '<html><head><style>p{}</style></head><body><p>Hello&nbsp;<b>world</b></p><p>line&#32;2 &amp; more</p></body></html>');

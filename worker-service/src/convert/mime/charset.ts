@@ -96,6 +96,18 @@ const WINDOWS_1252_LABELS = new Set([
 ]);
 
 /**
+ * The WHATWG Encoding Standard's labels of EUC-KR, whose decoder is windows-949 (Unified Hangul
+ * Code: KS X 1001 plus 8,822 syllables on lead bytes 0x81-0xC6), as browsers and Outlook read it.
+ * Node 20's TextDecoder uses ICU's strict EUC-KR converter for these labels instead: it silently
+ * drops a UHC lead byte (0x81 0x41 "갂" → "A") and turns 0xC6 0x52 "힣" into U+FFFD + "R".
+ * iconv-lite's cp949 is the windows-949 table, so these labels are decoded with it.
+ */
+const EUC_KR_LABELS = new Set([
+  'euc-kr', 'cseuckr', 'csksc56011987', 'iso-ir-149', 'korean', 'ks_c_5601-1987', 'ks_c_5601-1989',
+  'ksc5601', 'ksc_5601', 'windows-949', 'cp949', 'x-windows-949', 'uhc',
+]);
+
+/**
  * Normalises a charset label: trims, lower-cases, strips quotes and RFC 2231 language suffixes
  * ("utf-8*en"), and applies {@link LABEL_ALIASES}. Returns "" for an empty label.
  */
@@ -127,6 +139,7 @@ export function decodeCharset(bytes: Uint8Array, label: string | null | undefine
     // Declared US-ASCII yet 8-bit: the Windows Western reading is what mail clients show.
     return { text: textDecoderFor(FALLBACK_CHARSET)!.decode(bytes), known: true };
   }
+  if (EUC_KR_LABELS.has(l)) return { text: iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'cp949'), known: true };
   const d = textDecoderFor(WINDOWS_1252_LABELS.has(l) ? FALLBACK_CHARSET : l);
   if (d) return { text: d.decode(bytes), known: true };
   if (iconvKnows(l)) return { text: iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), l), known: true };
@@ -165,7 +178,12 @@ const CODEPAGES: Record<string, number> = {
   'euc-jp': 51932, 'iso-2022-jp': 50220,
   'gb2312': 936, 'gbk': 936, 'x-gbk': 936, 'cp936': 936, 'gb18030': 54936, 'hz-gb-2312': 52936,
   'big5': 950, 'big5-hkscs': 950,
-  'euc-kr': 51949, 'ks_c_5601-1987': 949, 'iso-2022-kr': 50225,
+  // "euc-kr" is decoded as WHATWG's EUC-KR, i.e. windows-949 (EUC_KR_LABELS). The code page
+  // recorded must be the one the bytes were decoded in: code page 51949 is strict KS X 1001 EUC-KR
+  // (Python's euc_kr, ICU), so a reader applying it to PidTagHtml would show U+FFFD where our
+  // PidTagBody shows UHC syllables (spam-2/00588).
+  'euc-kr': 949, 'cseuckr': 949, 'ks_c_5601-1987': 949, 'ks_c_5601-1989': 949, 'windows-949': 949, 'uhc': 949,
+  'iso-2022-kr': 50225,
 };
 
 /**
