@@ -1,0 +1,119 @@
+/**
+ * Types of the Graph source API (source.ts): which mailbox, the options, and the events it yields.
+ * docs/graph-source.md describes the pipeline.
+ */
+import type { MapiFolder, MapiItem } from '../mapi/item';
+
+/** Which mailbox to read: a mailbox id (`MBX:…`), or a user (id or UPN) and whether the archive. */
+export type SourceMailbox =
+  | {
+    mailboxId: string;
+    /** The owner (id or UPN): needed for the REST path (fallback of undecodable mail, REST mode). */
+    user?: string;
+  }
+  | { user: string; archive?: boolean };
+
+/** Which dates a date range looks at. */
+export type SourceDateField = 'createdDateTime' | 'lastModifiedDateTime';
+
+/** A date range on items; `before` is exclusive, `notBefore` inclusive. */
+export interface SourceDateRange {
+  /** Default createdDateTime. */
+  field?: SourceDateField;
+  notBefore?: Date;
+  before?: Date;
+}
+
+/** How items are read: `auto` = exportItems where the cloud has it, else REST; `rest` = REST only. */
+export type SourceMode = 'auto' | 'rest';
+
+/** Options of {@link items}. */
+export interface SourceOptions {
+  /** Message class prefixes to keep (`IPM.Note`, `IPM.Appointment`…); case-insensitive; default all. */
+  itemTypes?: readonly string[];
+  /** Folder paths (`Inbox/Lists`, display names joined by `/`, case-insensitive): only these and their subfolders. */
+  includeFolders?: readonly string[];
+  /** Folder paths to leave out, with their subfolders. */
+  excludeFolders?: readonly string[];
+  /** Only items in this range (the pre-stage's "older than N days": {@link olderThanDays}). */
+  dateRange?: SourceDateRange;
+  /** Saved deltaLinks by folder id (from `folderEnd` events of an earlier pass): only changes since. */
+  since?: Readonly<Record<string, string>>;
+  /** Default `auto`. */
+  mode?: SourceMode;
+  /** Ids per exportItems call, 1..20; default 20. */
+  batchSize?: number;
+  /** Byte budget per exportItems call by mailboxItem.size; default 16 MiB. */
+  batchBytes?: number;
+  /** Listing page size (`Prefer: odata.maxpagesize`); default 100. */
+  pageSize?: number;
+  /** Export batches (or REST items) started ahead of the consumer; default 8 (the gate lets 4 run). */
+  maxAhead?: number;
+  /** Owner's time zone for the REST converters (Windows or IANA); default UTC. */
+  timeZone?: string;
+  signal?: AbortSignal;
+}
+
+/** Where an item came from: the FastTransfer stream (exportItems) or REST JSON/MIME. */
+export type SourceFidelity = 'full' | 'rest';
+
+/** Folder facts as the source saw them. */
+export interface SourceFolderInfo {
+  id: string;
+  displayName: string;
+  /** v1.0 wellKnownName (`inbox`…); null for user folders or where Graph does not say. */
+  wellKnownName: string | null;
+  /** Container class (`IPF.Note`…). */
+  type: string;
+  totalItemCount?: number;
+}
+
+/** A folder begins; its items follow. */
+export interface SourceFolderEvent {
+  kind: 'folder';
+  /** From the top-level folder down to this one. */
+  path: MapiFolder[];
+  folder: SourceFolderInfo;
+}
+
+/** One item read. */
+export interface SourceItemEvent {
+  kind: 'item';
+  path: MapiFolder[];
+  item: MapiItem;
+  fidelity: SourceFidelity;
+  /** The item's id at the source (mailboxItem id, or REST id). */
+  sourceId: string;
+  changeKey?: string;
+  /** exportItems: byte length of the data; REST mail: of the MIME; other REST items: mailboxItem-less, 0. */
+  sizeBytes: number;
+}
+
+/** A per-item (or per-folder) failure; the read goes on. */
+export interface SourceErrorEvent {
+  kind: 'error';
+  /** `FtsDecodeFailed`, Graph's error code (`ErrorItemNotFound`, `TooManyRequests`…), or `RestFallbackUnavailable`. */
+  code: string;
+  /** The item id (or the folder id when a folder could not be listed). */
+  sourceId: string;
+  message: string;
+  /** FtsDecodeFailed: the byte offset in the exportItems data where decoding stopped. */
+  offset?: number;
+  path?: MapiFolder[];
+}
+
+/** A folder's items are done; keep `deltaLink` for the next incremental pass. */
+export interface SourceFolderEndEvent {
+  kind: 'folderEnd';
+  path: MapiFolder[];
+  folderId: string;
+  /** Absent where the listing has no delta (REST events). */
+  deltaLink?: string;
+  /** Ids reported `@removed` by a delta round. */
+  removedIds: string[];
+  /** Items listed (after filters) and items yielded / failed for this folder. */
+  listed: number;
+}
+
+/** What {@link items} yields. */
+export type SourceEvent = SourceFolderEvent | SourceItemEvent | SourceErrorEvent | SourceFolderEndEvent;

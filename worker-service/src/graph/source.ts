@@ -1,0 +1,201 @@
+/**
+ * The Graph source: what the export pipeline reads a mailbox through. `items(mailbox, options)`
+ * yields, in folder order, each folder, then its items as MapiItems (full fidelity through
+ * exportItems and the FastTransfer decoder; REST where the cloud has no exportItems, where asked,
+ * and for mail whose stream cannot be decoded), per-item errors as events (never thrown), and the
+ * folder's new deltaLink. Enumeration and export overlap through a bounded ordered queue, so the
+ * mailbox's gate (≤ 4 in flight) stays busy. docs/graph-source.md.
+ */
+import { base64ToBytes, decodeExportItem } from '../convert/fts/decode';
+import { FtsDecodeError } from '../convert/fts/errors';
+import type { MapiFolder } from '../mapi/item';
+import type { GraphClient } from './client';
+import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxItem } from './discovery';
+import { GraphError } from './errors';
+import { dateAccepted, folderFilter, typeAccepted } from './source-filters';
+import { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
+import { readRestMessage, restItems } from './source-rest';
+import type { SourceErrorEvent, SourceEvent, SourceMailbox, SourceOptions } from './source-types';
+
+export * from './source-types';
+export { folderFilter, typeAccepted, dateAccepted, olderThanDays } from './source-filters';
+export { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS, type BatchLimits } from './source-pipeline';
+
+/** Default byte budget of one exportItems call (sum of mailboxItem.size). */
+export const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024;
+/** Default listing page size. */
+export const DEFAULT_SOURCE_PAGE_SIZE = 100;
+/** Default number of export batches (or REST items) started ahead of the consumer. */
+export const DEFAULT_MAX_AHEAD = 8;
+
+/** The mailbox resolved: the mailbox API id (absent in REST-only use) and the owner when known. */
+export interface ResolvedMailbox {
+  mailboxId?: string;
+  user?: string;
+}
+
+/**
+ * Resolves `{ user, archive }` to a mailbox id through settings/exchange; `{ mailboxId }` as given.
+ * @throws GraphError (404 MailboxNotEnabledForRESTAPI for an inactive mailbox); NoArchive when the
+ *         archive is asked for and the user has none
+ */
+export async function resolveMailbox(client: GraphClient, mailbox: SourceMailbox, signal?: AbortSignal): Promise<ResolvedMailbox> {
+  if ('mailboxId' in mailbox) return { mailboxId: mailbox.mailboxId, user: mailbox.user };
+  const ids = await getMailboxIds(client, mailbox.user, { includeArchive: mailbox.archive === true, signal });
+  if (mailbox.archive) {
+    if (!ids.inPlaceArchiveMailboxId) throw new GraphError({ code: 'NoArchive', statusCode: 404, method: 'GET', path: `/users/${idSegment(mailbox.user)}/settings/exchange`, graphMessage: 'the user has no in-place archive' });
+    return { mailboxId: ids.inPlaceArchiveMailboxId, user: mailbox.user };
+  }
+  return { mailboxId: ids.primaryMailboxId, user: mailbox.user };
+}
+
+/** Whether a message class is mail that the REST path can re-read (`IPM.Note` and its subclasses). */
+export function isMailClass(messageClass: string | undefined): boolean {
+  const c = (messageClass ?? '').toLowerCase();
+  return c === 'ipm.note' || c.startsWith('ipm.note.');
+}
+
+/** The source API over one GraphClient (one identity and cloud; share the client's gate per worker). */
+export class GraphSource {
+  constructor(readonly client: GraphClient) {}
+
+  /** See {@link sourceItems}. */
+  items(mailbox: SourceMailbox, options: SourceOptions = {}): AsyncGenerator<SourceEvent, void, undefined> {
+    return sourceItems(this.client, mailbox, options);
+  }
+}
+
+/**
+ * Reads a mailbox: for each folder in tree order (parents first) a `folder` event, its items
+ * (`item` or `error` events), then `folderEnd` with the deltaLink to keep. Full fidelity
+ * (exportItems) unless `options.mode` is `rest` or the cloud has no exportItems.
+ * Per-item and per-folder failures are `error` events.
+ * @throws GraphError only for the mailbox as a whole (resolving it, listing its folder tree, abort);
+ *         TypeError when the REST path is needed and no user is known
+ */
+export async function* sourceItems(client: GraphClient, mailbox: SourceMailbox, options: SourceOptions = {}): AsyncGenerator<SourceEvent, void, undefined> {
+  const resolved = await resolveMailbox(client, mailbox, options.signal);
+  const rest = options.mode === 'rest' || !client.cloud.exportItemsAvailable;
+  if (rest && !resolved.user) throw new TypeError('the REST path needs the mailbox owner: pass { user } (or { mailboxId, user })');
+  const queue = new OrderedQueue<SourceEvent[]>(Math.max(1, options.maxAhead ?? DEFAULT_MAX_AHEAD));
+  const producer = (rest ? restItems(client, resolved.user!, options, queue) : produceFull(client, resolved, options, queue))
+    .then(() => queue.end(), (e: unknown) => queue.end(e));
+  try {
+    for await (const events of queue.drain()) yield* events;
+  } finally {
+    queue.cancel();
+    await producer;
+  }
+}
+
+const done = <T>(v: T): Promise<T> => Promise.resolve(v);
+
+/** The full-fidelity producer: folders, delta pages, batches started as soon as they fill. */
+async function produceFull(client: GraphClient, mb: ResolvedMailbox, options: SourceOptions, queue: OrderedQueue<SourceEvent[]>): Promise<void> {
+  const mailboxId = mb.mailboxId!;
+  const filter = folderFilter(options);
+  const limits = { maxIds: options.batchSize ?? EXPORT_ITEMS_MAX_IDS, maxBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES };
+  const paths = new Map<string, MapiFolder[]>();
+  for await (const f of walkFolders(client, mailboxId, { signal: options.signal, maxPageSize: options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE })) {
+    if (queue.cancelled) return;
+    const path: MapiFolder[] = [...(paths.get(f.parentFolderId ?? '') ?? []), { displayName: f.displayName, containerClass: f.type }];
+    paths.set(f.id, path);
+    if (!filter.accepts(f.path)) continue;
+    await queue.push(done([{ kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } }]));
+    const removedIds: string[] = [];
+    let deltaLink: string | undefined;
+    let listed = 0;
+    let pending: MailboxItem[] = [];
+    const flush = async (all: boolean): Promise<void> => {
+      const batches = planBatches(pending, limits);
+      const keep = !all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds ? batches.pop()! : [];
+      for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, path, options));
+      pending = keep;
+    };
+    try {
+      for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: options.since?.[f.id], signal: options.signal, maxPageSize: options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE })) {
+        if (queue.cancelled) return;
+        for (const it of page.value) {
+          if (it['@removed']) { removedIds.push(it.id); continue; }
+          if (!typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
+          pending.push(it);
+          listed++;
+        }
+        if (page.deltaLink) deltaLink = page.deltaLink;
+        await flush(false);
+      }
+      await flush(true);
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      await flush(true);
+      await queue.push(done([errorEvent(e, f.id, path)]));
+    }
+    await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink, removedIds, listed }]));
+  }
+}
+
+/** An error event from a thrown value. */
+function errorEvent(e: unknown, sourceId: string, path?: MapiFolder[]): SourceErrorEvent {
+  const code = e instanceof GraphError || e instanceof FtsDecodeError ? e.code : 'Unexpected';
+  const ev: SourceErrorEvent = { kind: 'error', code, sourceId, message: e instanceof Error ? e.message : String(e) };
+  if (e instanceof FtsDecodeError) ev.offset = e.offset;
+  if (path) ev.path = path;
+  return ev;
+}
+
+interface ExportValue {
+  itemId?: string;
+  changeKey?: string;
+  data?: string;
+  error?: { code?: string; message?: string };
+}
+
+/**
+ * One exportItems call and its decoding. Never rejects: a failed call gives an error per id, an
+ * item Graph could not export an error with Graph's code, undecodable or incomplete data an
+ * FtsDecodeFailed error with the offset (and mail is then re-read through REST, fidelity `rest`).
+ */
+async function exportBatch(client: GraphClient, mailboxId: string, user: string | undefined, batch: MailboxItem[], path: MapiFolder[], options: SourceOptions): Promise<SourceEvent[]> {
+  const out: SourceEvent[] = [];
+  let values: ExportValue[];
+  try {
+    const res = await client.request(`/admin/exchange/mailboxes/${idSegment(mailboxId)}/exportItems`, { method: 'POST', body: { itemIds: batch.map((b) => b.id) }, signal: options.signal });
+    values = res.json<{ value?: ExportValue[] }>().value ?? [];
+  } catch (e) {
+    return batch.map((b) => errorEvent(e, b.id, path));
+  }
+  const byId = new Map(values.filter((v) => typeof v.itemId === 'string').map((v) => [v.itemId!, v]));
+  for (const meta of batch) {
+    const v = byId.get(meta.id);
+    if (!v || v.error || typeof v.data !== 'string') {
+      out.push({ kind: 'error', code: v?.error?.code ?? 'ErrorItemNotFound', sourceId: meta.id, message: v?.error?.message ?? 'exportItems returned no data for the item', path });
+      continue;
+    }
+    let failure: SourceErrorEvent | undefined;
+    try {
+      const bytes = base64ToBytes(v.data);
+      const r = decodeExportItem(bytes);
+      if (r.complete) {
+        out.push({ kind: 'item', path, item: r.item, fidelity: 'full', sourceId: meta.id, changeKey: v.changeKey ?? meta.changeKey, sizeBytes: bytes.length });
+        continue;
+      }
+      failure = { kind: 'error', code: 'FtsDecodeFailed', sourceId: meta.id, offset: r.truncated!.offset, path, message: `exportItems data ends early at offset ${r.truncated!.offset} (in ${r.truncated!.path})` };
+    } catch (e) {
+      failure = errorEvent(e, meta.id, path);
+      if (!(e instanceof FtsDecodeError)) failure.code = 'FtsDecodeFailed';
+    }
+    out.push(failure);
+    if (isMailClass(meta.type)) {
+      if (!user) {
+        out.push({ kind: 'error', code: 'RestFallbackUnavailable', sourceId: meta.id, message: 'no owner known for the REST re-read (pass { mailboxId, user })', path });
+        continue;
+      }
+      try {
+        out.push({ ...(await readRestMessage(client, user, meta.id, options)), path });
+      } catch (e) {
+        out.push(errorEvent(e, meta.id, path));
+      }
+    }
+  }
+  return out;
+}
