@@ -218,3 +218,17 @@ test('malformed items: FtsDecodeFailed with the offset, then mail comes back thr
   // eslint-disable-next-line no-console
   console.log(`malformed: ${errors.length} FtsDecodeFailed, ${mailBack} mail re-read via REST, ${items.length - mailBack} full`);
 });
+
+test('pipelining: with 30 ms latency, export batches overlap with the listing and the mailbox holds exactly 4 requests in flight (1-id batches)', async () => {
+  const { sb: slow, source: src } = await start({ latencyMs: 30 });
+  const u = user('Adele');
+  const t0 = Date.now();
+  const evs = await collect(src.items({ user: u.mail }, { batchSize: 1 }));
+  const ms = Date.now() - t0;
+  expectFullRead(evs, u.primary!);
+  const stats = slow.stats().mailboxes[u.primary!.id];
+  expect(stats.maxInFlight).toBe(4);
+  expect(stats.rejectedConcurrency).toBe(0);
+  // eslint-disable-next-line no-console
+  console.log(`pipelining: ${stats.requests} requests in ${ms} ms (serial would be ≥ ${stats.requests * 30} ms)`);
+});
