@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PSTFile, type PSTFolder, type PSTMessage } from 'pst-extractor';
+import iconv from 'iconv-lite';
 import { convertMime } from '../../worker-service/src/convert/mime';
 import { FilePstSink, PstWriter } from '../../worker-service/src/pst/writer';
 import { TAG } from '../../worker-service/src/mapi/tags';
@@ -174,6 +175,7 @@ describeWhenAvailable('SpamAssassin corpus → one PST, read back by independent
       file.close();
     }
     expect(results).toHaveLength(6046);
+    console.log(`pst-extractor: iso-8859-1 HTML read as windows-1252 in ${latin1Remaps} messages`);
     expect(report('pst-extractor', results)).toEqual([]);
   }, 300_000);
 
@@ -229,6 +231,21 @@ function children(folder: PSTFolder): PSTMessage[] {
   return out;
 }
 
+/**
+ * pst-extractor decodes PidTagHtml with the message's code page through iconv-lite, where code page
+ * 28591 (iso-8859-1) turns bytes 0x80-0x9F into C1 controls. The converter, browsers and Outlook
+ * read the iso-8859-1 label as windows-1252 (WHATWG Encoding), as does the libpff comparison; so
+ * for that code page the C1 characters are mapped back to windows-1252 (counted in the log).
+ */
+let latin1Remaps = 0;
+function whatwgLatin1(m: PSTMessage): string {
+  const html = m.bodyHTML;
+  const cp = (m as unknown as { getIntItem(id: number): number }).getIntItem(0x3fde);
+  if (cp !== 28591 || !/[\u0080-\u009f]/.test(html)) return html;
+  latin1Remaps++;
+  return html.replace(/[\u0080-\u009f]/g, (ch) => iconv.decode(Buffer.of(ch.charCodeAt(0)), 'windows-1252'));
+}
+
 /** pst-extractor's message as the oracle's ActualMessage. */
 function fromPstExtractor(m: PSTMessage): ActualMessage {
   const recipients = [];
@@ -239,7 +256,13 @@ function fromPstExtractor(m: PSTMessage): ActualMessage {
   const attachments: ActualMessage['attachments'] = [];
   for (let i = 0; i < m.numberOfAttachments; i++) {
     const a = m.getAttachment(i);
-    if (a.attachMethod === 5) { attachments.push({ kind: 'message', subject: a.embeddedPSTMessage?.subject ?? '' }); continue; }
+    if (a.attachMethod === 5) {
+      // pst-extractor 1.12 returns null for every embedded message, Outlook's own (dist-list.pst) too;
+      // the attachment is then matched as "an embedded message" (libpff checks the subject)
+      const e = a.embeddedPSTMessage;
+      attachments.push(e ? { kind: 'message', subject: e.subject } : { kind: 'message', subject: undefined });
+      continue;
+    }
     const s = a.fileInputStream;
     const buf = Buffer.alloc(s ? s.length.toNumber() : 0);
     if (s && buf.length) s.readCompletely(buf);
@@ -253,7 +276,7 @@ function fromPstExtractor(m: PSTMessage): ActualMessage {
     submitTime: m.clientSubmitTime ?? undefined,
     deliveryTime: m.messageDeliveryTime ?? undefined,
     body: m.body,
-    html: (m as unknown as { getIntItem(id: number): number }).getIntItem(0x1016) === 3 ? m.bodyHTML : undefined, // PidTagNativeBody (no public getter)
+    html: (m as unknown as { getIntItem(id: number): number }).getIntItem(0x1016) === 3 ? whatwgLatin1(m) : undefined, // PidTagNativeBody (no public getter)
     attachments,
   };
 }

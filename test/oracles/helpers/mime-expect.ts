@@ -71,7 +71,9 @@ export interface ActualMessage {
 /** An attachment as a PST reader sees it: bytes (SHA-256) or an embedded message. */
 export type ActualAttachment =
   | { kind: 'data'; sha256: string; size: number; mimeTag?: string; text?: string }
-  | { kind: 'message'; subject: string };
+  | { kind: 'message'; subject: string }
+  /** An embedded message the reader reports but cannot open (pst-extractor 1.12: also on Outlook's own files). */
+  | { kind: 'message'; subject: undefined };
 
 function flatten(a: AddressObject | AddressObject[] | undefined): Mailbox[] {
   const out: Mailbox[] = [];
@@ -163,7 +165,8 @@ export async function expectedFromMime(raw: Uint8Array, rewrite = true): Promise
 export type RuleName =
   | 'whitespace' | 'undecodable-8bit' | 'two-digit-year' | 'date-not-rfc5322' | 'date-unparseable'
   | 'address-not-rfc5322' | 'html-rendered-body' | 'multiple-text-parts' | 'alternative-rendering'
-  | 'smime-signed' | 'empty-part' | 'bare-cr' | 'inline-rfc822' | 'invalid-qp-escape' | 'flowed-stuffed-blank';
+  | 'smime-signed' | 'empty-part' | 'bare-cr' | 'inline-rfc822' | 'invalid-qp-escape' | 'flowed-stuffed-blank'
+  | 'embedded-unreadable';
 
 /** Outcome of comparing one message: fields compared, rules used, mismatches (each a sentence). */
 export interface Comparison {
@@ -327,8 +330,13 @@ function compareAsWritten(where: string, expected: ExpectedMessage, actual: Actu
   const act = [...actual.attachments];
   for (const e of exp) {
     c.fields++;
-    const i = act.findIndex((a) => (e.contentType === 'message/rfc822' ? a.kind === 'message' && textEquivalent(e.innerSubject ?? '', a.subject) !== false : a.kind === 'data' && a.sha256 === e.sha256));
-    if (i >= 0) { act.splice(i, 1); continue; }
+    const i = act.findIndex((a) => (e.contentType === 'message/rfc822' ? a.kind === 'message' && (a.subject === undefined || textEquivalent(e.innerSubject ?? '', a.subject) !== false) : a.kind === 'data' && a.sha256 === e.sha256));
+    if (i >= 0) {
+      const a = act[i];
+      if (a.kind === 'message' && a.subject === undefined) use('embedded-unreadable');
+      act.splice(i, 1);
+      continue;
+    }
     c.mismatches.push(`${where}: attachment ${e.contentType} ${e.filename ?? ''} (${e.size} bytes, sha256 ${e.sha256.slice(0, 16)}) not in the PST`);
   }
   for (const a of act) {
