@@ -3,22 +3,14 @@
  * swapped pages) through open + walk every folder and item, each with a time bound. A run passes
  * when every input ends in success or a PstReadError: no other exception, no timeout.
  */
+import { seededRandom } from '../worker-service/src/sandbox/ids';
 import { PstReader, PstReadError } from '../worker-service/src/pst/reader';
 
 /** Outcome counts: "ok", PstReadError codes, "crash:<name>", "timeout". */
 export type FuzzCounts = Map<string, number>;
 
 /** A small deterministic PRNG (mulberry32) so runs can be replayed from a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = seededRandom;
 
 /** One mutated copy of `base` (or random bytes). Returns the bytes and a description. */
 export function mutate(base: Uint8Array, rnd: () => number): { bytes: Uint8Array; how: string } {

@@ -4,6 +4,7 @@
  * with Retry-After like Graph's. `dependsOn` orders requests; one whose dependency failed answers
  * 424. Answers come back in request order.
  */
+import type { BatchRequestItem } from '../graph/mailbox-key';
 import type { FastifyInstance } from 'fastify';
 import { stateOf, type SandboxContext } from './context';
 import { GraphErrors } from './graph-errors';
@@ -11,14 +12,7 @@ import { GraphErrors } from './graph-errors';
 /** Most requests in one batch. */
 export const MAX_BATCH_REQUESTS = 20;
 
-interface BatchRequest {
-  id: string;
-  method: string;
-  url: string;
-  headers?: Record<string, string>;
-  body?: unknown;
-  dependsOn?: string[];
-}
+type BatchRequest = BatchRequestItem;
 
 /** Registers `$batch` (inside a version prefix); inner requests go to the server's own URL. */
 export function registerBatchRoute(app: FastifyInstance, ctx: SandboxContext): void {
