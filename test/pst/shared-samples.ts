@@ -11,13 +11,23 @@ export const SAMPLES_DIR = path.join(SHARED_DIR, 'samples/pst');
 export const PST_DUMP = path.join(SHARED_DIR, 'tools/pst-dump');
 export const SHARED_PRESENT = existsSync(SAMPLES_DIR);
 
-/** `describe` when ../shared exists; otherwise a visibly skipped block (or a failing test on CI). */
-export function describeWithShared(name: string, body: () => void): void {
-  if (SHARED_PRESENT) { describe(name, body); return; }
+/**
+ * `describe` when nothing in `missing` is missing; otherwise a visibly skipped block whose name
+ * says what is absent, or, on CI (CI=true), a block with one failing test: on CI a missing
+ * prerequisite is a failure, never a skip.
+ */
+export function describeWhenAvailable(name: string, missing: string[], body: () => void): void {
+  if (missing.length === 0) { describe(name, body); return; }
+  const what = missing.join(', ');
   if (process.env.CI === 'true') {
-    describe(name, () => it(`needs ${SHARED_DIR}`, () => { throw new Error(`${SHARED_DIR} is missing on CI`); }));
+    describe(name, () => it(`needs ${what}`, () => { throw new Error(`missing on CI: ${what}`); }));
     return;
   }
-  console.warn(`SKIPPED "${name}": ${SHARED_DIR} is absent`);
-  describe.skip(`${name} [SKIPPED: ${SHARED_DIR} absent]`, body);
+  console.warn(`SKIPPED "${name}": missing ${what}`);
+  describe.skip(`${name} [SKIPPED: missing ${what}]`, body);
+}
+
+/** `describe` when ../shared exists; otherwise as {@link describeWhenAvailable} says. */
+export function describeWithShared(name: string, body: () => void): void {
+  describeWhenAvailable(name, SHARED_PRESENT ? [] : [SHARED_DIR], body);
 }

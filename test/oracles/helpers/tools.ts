@@ -8,14 +8,10 @@ import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-/** The repository root. */
-export const REPO_ROOT = path.resolve(__dirname, '../../..');
-/** ../shared next to the repository (samples, tools, docs). */
-export const SHARED_DIR = path.resolve(REPO_ROOT, '../shared');
-/** The shared sample PSTs. */
-export const SAMPLES_DIR = path.join(SHARED_DIR, 'samples/pst');
-/** libpff's JSON view of a PST (python3-pypff), shared/tools/pst-dump. */
-export const PST_DUMP = path.join(SHARED_DIR, 'tools/pst-dump');
+import { REPO_ROOT, SHARED_DIR, SAMPLES_DIR, PST_DUMP } from '../../pst/shared-samples';
+
+/** Repository root, ../shared, its sample PSTs and libpff's pst-dump (one definition: test/pst/shared-samples.ts). */
+export { REPO_ROOT, SHARED_DIR, SAMPLES_DIR, PST_DUMP };
 /** Our ctypes reader of libpff (recipients and embedded messages, which pst-dump omits). */
 export const LIBPFF_VIEW = path.join(__dirname, 'libpff-view.py');
 /** The python that has pypff/libpff (Debian's). */
@@ -42,20 +38,7 @@ export function missingPrerequisites(needs: { shared?: boolean; pffinfo?: boolea
   return missing;
 }
 
-/**
- * `describe` when nothing in `missing` is missing; otherwise a visibly skipped block whose name
- * says what is absent, or, on CI (CI=true), a block with one failing test.
- */
-export function describeWhenAvailable(name: string, missing: string[], body: () => void): void {
-  if (missing.length === 0) { describe(name, body); return; }
-  const what = missing.join(', ');
-  if (process.env.CI === 'true') {
-    describe(name, () => it(`needs ${what}`, () => { throw new Error(`missing on CI: ${what}`); }));
-    return;
-  }
-  console.warn(`SKIPPED "${name}": missing ${what}`);
-  describe.skip(`${name} [SKIPPED: missing ${what}]`, body);
-}
+export { describeWhenAvailable } from '../../pst/shared-samples';
 
 /** Result of a finished child process. */
 export interface RunResult {
