@@ -1,0 +1,68 @@
+/**
+ * Where an export's PST parts and their manifests go: a container in the customer's Azure Blob
+ * account, or a local directory (ARCHITECTURE.md "The PST writer streams"; docs/storage.md).
+ * The export pipeline (export/) writes through this interface only; it knows nothing of Azure.
+ */
+import type { PstSink } from '../pst/sink';
+
+/** What a part sink reports once closed. */
+export interface StoredPart {
+  /** Blob or file name, e.g. "user1-2.pst". */
+  name: string;
+  /** Bytes stored. */
+  sizeBytes: number;
+  /** SHA-256 of the stored bytes, lowercase hex (also kept as blob metadata `sha256`). */
+  sha256: string;
+}
+
+/** A PST sink that, once {@link PstSink.close} resolved, tells what it stored. */
+export interface PartSink extends PstSink {
+  /** Valid after close(). @throws Error when called before close() */
+  stored(): StoredPart;
+}
+
+/** A stored object's name and size (listing). */
+export interface StoredObject {
+  name: string;
+  sizeBytes: number;
+  /** Metadata stored with it (blob metadata; a directory sink keeps a sidecar), keys lowercase. */
+  metadata: Record<string, string>;
+}
+
+/**
+ * One destination (container or directory). Names are flat file names (no separators); callers
+ * validate them with storage/validate.ts first. Every method may throw a {@link StorageError}.
+ */
+export interface Destination {
+  /** Human-readable location without secrets, e.g. "https://acct.blob.core.windows.net/outport" or "/data/exports". */
+  readonly location: string;
+  /** Creates the container/directory when missing (marking it as created by Outport). */
+  ensure(signal?: AbortSignal): Promise<void>;
+  /** A sink for a new part; an existing object of that name is replaced only at close (commit). */
+  openPart(name: string, signal?: AbortSignal): Promise<PartSink>;
+  /** Writes a small object (a part's manifest JSON, a probe) in one request. */
+  putSmall(name: string, bytes: Uint8Array, contentType: string, signal?: AbortSignal): Promise<void>;
+  /** Reads a small object whole; undefined when absent. */
+  getSmall(name: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  /** Objects whose names start with `prefix`. */
+  list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]>;
+  /** Deletes an object; absent is not an error. */
+  delete(name: string, signal?: AbortSignal): Promise<void>;
+}
+
+/** Codes of {@link StorageError}. */
+export type StorageErrorCode =
+  | 'AuthenticationFailed'   // key, SAS or connection string refused (403/401)
+  | 'ContainerNotFound'
+  | 'ContainerNotOurs'       // delete refused: Outport did not create it
+  | 'NotFound'
+  | 'Unreachable'            // DNS, TLS, connection refused after the SDK's retries
+  | 'StorageFailed';         // anything else, with the service's code in the message
+
+/** A storage failure with a stable code; never carries a key, SAS signature or connection string. */
+export class StorageError extends Error {
+  constructor(readonly code: StorageErrorCode, message: string, readonly status?: number) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
