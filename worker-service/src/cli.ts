@@ -28,14 +28,13 @@ import { PstReader, type PstFolder } from './pst/reader';
 import { CryptMethod, FilePstSink, PstWriter, DEFAULT_SPLIT_SIZE_BYTES, type PstPartInfo } from './pst/writer';
 import { corpusMessages } from './sandbox/corpus';
 import { runSandboxCommand } from './sandbox/command';
+import { UsageError, parseArgs as parseArgsWith, parseSize } from './cli/args';
+import { EXTRA_COMMANDS } from './cli/commands';
 
-/** Bad command-line input; the message says what to type instead. */
-export class UsageError extends Error {
-  readonly code = 'Usage';
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export { UsageError, parseSize };
+
+function parseArgs(argv: string[], known: string[]) {
+  return parseArgsWith(argv, known, USAGE);
 }
 
 const USAGE = `usage:
@@ -44,37 +43,8 @@ const USAGE = `usage:
   outport dump FILE.pst
   outport inspect-fts FILE
   outport sandbox [--port N] [--write-config FILE] [--latency-ms N] [--fault-… RATE]
-  outport demo [--out DIR]`;
-
-/** Parses "10GB", "500MB", "1.5GiB", "1048576" into bytes (GB = 1024³, as Outlook and MigrationWiz count). @throws UsageError */
-export function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`"${text}" is not a size: write e.g. 10GB, 500MB or a number of bytes`);
-  const unit = (m[2] ?? 'b').toLowerCase()[0];
-  const mult = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit as 'b' | 'k' | 'm' | 'g' | 't'];
-  return Math.round(parseFloat(m[1]) * mult);
-}
-
-interface Parsed {
-  positional: string[];
-  flags: Map<string, string>;
-}
-
-function parseArgs(argv: string[], known: string[]): Parsed {
-  const positional: string[] = [];
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a.startsWith('--')) {
-      const [k, inline] = a.slice(2).split('=', 2);
-      if (!known.includes(k)) throw new UsageError(`unknown option --${k}\n${USAGE}`);
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`--${k} needs a value`);
-      flags.set(k, v);
-    } else positional.push(a);
-  }
-  return { positional, flags };
-}
+  outport demo [--out DIR]
+${Object.values(EXTRA_COMMANDS).map((c) => '  ' + c.usage).join('\n')}`;
 
 /** Progress on a TTY: items and bytes, at most every 200 ms. */
 class Progress {
@@ -314,8 +284,12 @@ export async function main(argv: string[]): Promise<number> {
       case 'help':
         process.stdout.write(USAGE + '\n');
         return cmd === undefined ? 2 : 0;
-      default:
-        throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+      default: {
+        const extra = cmd !== undefined && Object.hasOwn(EXTRA_COMMANDS, cmd) ? EXTRA_COMMANDS[cmd] : undefined;
+        if (!extra) throw new UsageError(`unknown command "${cmd}"\n${USAGE}`);
+        const run = await extra.load();
+        return await run(rest);
+      }
     }
   } catch (err) {
     const e = err as { code?: string; message?: string };

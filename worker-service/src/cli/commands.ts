@@ -1,0 +1,15 @@
+/**
+ * The `outport` commands that live in their own modules (cli/<name>.ts), loaded on use so that
+ * `outport check` does not load fastify, SQLite or the Azure SDK. Each module exports a runner
+ * `(argv without the command name) => exit code`: 0 success, 1 items failed or findings, 2 bad usage.
+ */
+
+/** One command: its usage line (shown by `outport help`) and a lazy loader of its runner. */
+export interface CommandEntry {
+  usage: string;
+  load: () => Promise<(argv: string[]) => Promise<number>>;
+}
+
+/** Commands by name. Add one line per command module. */
+export const EXTRA_COMMANDS: Record<string, CommandEntry> = {
+};
