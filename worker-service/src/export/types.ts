@@ -34,3 +34,98 @@ export interface PartManifest {
   closedAt: string;
   items: ManifestItem[];
 }
+
+/** A part already finished by an earlier (interrupted or earlier-pass) run of the same export. */
+export interface FinishedPart {
+  name: string;
+  /** 1-based part index (name.pst = 1, name-2.pst = 2, …). */
+  index: number;
+  sizeBytes: number;
+  sha256: string;
+  /** Source ids of the items the part holds. */
+  sourceIds: readonly string[];
+  pass: ExportPass;
+}
+
+/** A per-item (or per-folder) failure recorded for statistics and "retry errors". */
+export interface ExportItemError {
+  /** FtsDecodeFailed, a Graph error code, PstWriteFailed… */
+  code: string;
+  sourceId: string;
+  /** Display names joined by "/". */
+  folderPath?: string;
+  message: string;
+  /** Only when the project enables subject logging (personal data). */
+  subject?: string;
+  /** ISO 8601. */
+  at: string;
+}
+
+/**
+ * Where a run keeps what must survive a crash (the jobs store, or for the CLI the manifests in the
+ * destination). Calls are awaited in order; a part counts as finished only once `partFinished`
+ * resolved, after its blob and manifest were committed.
+ */
+export interface ExportCheckpoint {
+  /** Parts finished by earlier runs of this job (all passes), in index order. */
+  finishedParts(): Promise<FinishedPart[]>;
+  /** Records a committed part (blob and manifest stored). */
+  partFinished(part: FinishedPart): Promise<void>;
+  /** Records a per-item failure of the current pass. */
+  itemError(error: ExportItemError): Promise<void>;
+  /** Errors recorded by the last completed pass (for "retry errors"). */
+  lastPassErrors(): Promise<ExportItemError[]>;
+  /** deltaLinks by folder id saved by the last completed pass (for "incremental"). */
+  deltaLinks(): Promise<Record<string, string>>;
+  /** Saves the deltaLinks of a completed pass. */
+  saveDeltaLinks(links: Record<string, string>): Promise<void>;
+}
+
+/** Progress of a running export, reported at most every `progressIntervalMs`. */
+export interface ExportProgress {
+  /** Folder path being read. */
+  folder?: string;
+  itemsDone: number;
+  /** From the folders' totalItemCount when known (after filters it is an upper bound). */
+  itemsTotal?: number;
+  /** Source bytes read (mailboxItem sizes). */
+  bytesDone: number;
+  bytesTotal?: number;
+  itemsPerSecond: number;
+  bytesPerSecond: number;
+  etaSeconds?: number;
+  partsDone: number;
+  errors: number;
+}
+
+/** What one export run is asked to do. */
+export interface ExportRequest {
+  mailbox: SourceMailbox;
+  /** Destination name of the first part ("user1.pst"; archives default "user1-archive.pst"). */
+  pstName: string;
+  pass: ExportPass;
+  /** Source filters (item types, folders, date range); `since`/`onlyItemIds` are set by the pass. */
+  source?: Omit<SourceOptions, 'signal' | 'since'>;
+  /** For pass "prestage": items older than this many days. */
+  olderThanDays?: number;
+  /** Default 10 GiB. */
+  splitSizeBytes?: number;
+  /** Put subjects into error records (personal data; default false). */
+  logSubjects?: boolean;
+  /** Display name of the PST store (default: pstName without .pst). */
+  displayName?: string;
+}
+
+/** The result of a run (also what statistics are built from). */
+export interface ExportResult {
+  /** Completed: every listed item written; CompletedWithErrors: some per-item errors; Cancelled. */
+  outcome: 'Completed' | 'CompletedWithErrors' | 'Cancelled';
+  itemsExported: number;
+  bytesExported: number;
+  errors: number;
+  /** Parts written by this run (not the ones skipped from earlier runs). */
+  parts: FinishedPart[];
+  fidelity: Record<SourceFidelity, number>;
+  startedAt: string;
+  finishedAt: string;
+}
