@@ -3,10 +3,13 @@
  * primary, an archive and the auto-expanding archive through exportItems equal to the seed; the
  * REST fallback; faults with ≤ 4 in flight; malformed items → FtsDecodeFailed → REST; delta passes.
  */
+import { createHash } from 'node:crypto';
 import { GraphClient, StaticTokenSource, customCloud } from '../../worker-service/src/graph';
+import { encodeExportItem } from '../../worker-service/src/convert/fts/encode';
 import { GraphSource, olderThanDays, planBatches, type SourceEvent, type SourceItemEvent, type SourceOptions } from '../../worker-service/src/graph/source';
 import { TAG } from '../../worker-service/src/mapi/tags';
 import { NAMED, type NamedPropertyKey } from '../../worker-service/src/mapi/named';
+import { EXPORT_ENCODE_OPTIONS } from '../../worker-service/src/sandbox/seed';
 import { buildTenant, mailboxFolders, mailboxItems, startSandbox, type SandboxHandle, type SandboxMailbox, type SandboxTenant } from '../../worker-service/src/sandbox';
 import { appToken, sandboxClient } from '../sandbox/helpers';
 import { comparable } from '../sandbox/mapi-compare';
@@ -53,6 +56,7 @@ function expectFullRead(evs: SourceEvent[], mb: SandboxMailbox): { count: number
     expect(g.fidelity).toBe('full');
     expect(g.changeKey).toBe(truth[k].changeKey);
     expect(g.sizeBytes).toBe(truth[k].size);
+    expect(g.sourceSha256).toBe(sha256(encodeExportItem(truth[k].item, EXPORT_ENCODE_OPTIONS)));
     expect(g.path.map((p) => p.displayName)).toEqual(pathOf(truth[k].folder));
     expect(comparable(g.item)).toEqual(comparable(truth[k].item));
     bytes += g.sizeBytes;
@@ -60,6 +64,7 @@ function expectFullRead(evs: SourceEvent[], mb: SandboxMailbox): { count: number
   expect(bytes).toBe(truth.reduce((a, t) => a + t.size, 0));
   return { count: got.length, bytes };
 }
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 function pathOf(f: { displayName: string; parentFolderId: string }): string[] {
   const parent = tenant.folder(f.parentFolderId);
   return parent ? [...pathOf(parent), f.displayName] : [f.displayName];
@@ -142,6 +147,7 @@ test('REST fallback (a cloud without exportItems): mail bodies/attachments and t
     expect(comparable(m.item)).toMatchObject({ attachments: (comparable(t.item) as { attachments: unknown }).attachments });
     if (t.item.attachments.length) withAttachments++;
     expect(m.sizeBytes).toBe(t.mime!.length);
+    expect(m.sourceSha256).toBe(sha256(t.mime!));
   }
   const byClass = (cls: string) => got.filter((g) => g.item.properties.get(TAG.PidTagMessageClass.id) === cls);
   const seedOf = (cls: string) => mailboxItems(u.primary!).filter((i) => i.messageClass === cls);
@@ -159,6 +165,8 @@ test('REST fallback (a cloud without exportItems): mail bodies/attachments and t
   const events = same('IPM.Appointment', [TAG.PidTagSubject], [NAMED.PidLidAppointmentStartWhole, NAMED.PidLidAppointmentEndWhole, NAMED.PidLidLocation]);
   const tasks = same('IPM.Task', [TAG.PidTagSubject], [NAMED.PidLidTaskStatus, NAMED.PidLidTaskComplete]);
   expect([contacts, events, tasks]).toEqual([4, 3, 3]);
+  for (const g of got) expect(g.sourceSha256).toMatch(/^[0-9a-f]{64}$/);
+  expect(new Set(got.map((g) => g.sourceSha256)).size).toBe(got.length);
   expect(withAttachments).toBeGreaterThan(0);
   // eslint-disable-next-line no-console
   console.log(`REST: ${mail.length} mail (${withAttachments} with attachments), ${contacts} contacts, ${events} events, ${tasks} tasks`);
@@ -231,4 +239,63 @@ test('pipelining: with 30 ms latency, export batches overlap with the listing an
   expect(stats.rejectedConcurrency).toBe(0);
   // eslint-disable-next-line no-console
   console.log(`pipelining: ${stats.requests} requests in ${ms} ms (serial would be ≥ ${stats.requests * 30} ms)`);
+});
+
+test('onlyItemIds: exactly those items, grouped by folder and exported by id; ids no longer present → ErrorItemNotFound; no deltaLink', async () => {
+  const fresh = await buildTenant({ mailLimit: 150 });
+  const { sb: own, source: src } = await start({ tenant: fresh });
+  const u = fresh.users.find((x) => x.givenName === 'Adele')!;
+  const folders = mailboxFolders(u.primary!).filter((f) => f.items.length >= 2);
+  expect(folders.length).toBeGreaterThanOrEqual(2);
+  // Two items of each of two folders, given out of order, plus one removed and one never existing.
+  const want = [folders[1].items[1], folders[0].items[0], folders[1].items[0], folders[0].items[1]];
+  const gone = folders[0].items[2] ?? folders[1].items[2];
+  expect(gone).toBeDefined();
+  const goneId = gone.id;
+  expect(fresh.removeItem(goneId)).toBe(true);
+  own.resetStats();
+  const evs = await collect(src.items({ user: u.mail }, { onlyItemIds: [...want.map((w) => w.id), goneId, 'AAMkNoSuchItem='], batchSize: 20, itemTypes: ['IPM.Nothing'], since: { [folders[0].id]: 'http://invalid/' } }));
+  const got = itemsOf(evs);
+  expect(got.map((g) => g.sourceId).sort()).toEqual(want.map((w) => w.id).sort());
+  for (const g of got) {
+    const t = want.find((w) => w.id === g.sourceId)!;
+    expect(g.fidelity).toBe('full');
+    expect(comparable(g.item)).toEqual(comparable(t.item));
+    expect(g.path.map((p) => p.displayName)).toEqual(pathOf(t.folder));
+  }
+  // Only the two folders show, each once, with its items between folder and folderEnd; no deltaLink.
+  const shown = evs.filter((e) => e.kind === 'folder').map((e) => (e.kind === 'folder' ? e.folder.id : ''));
+  expect(shown.sort()).toEqual([folders[0].id, folders[1].id].sort());
+  for (const e of evs) if (e.kind === 'folderEnd') { expect(e.deltaLink).toBeUndefined(); expect(e.listed).toBe(2); }
+  for (const f of folders.slice(0, 2)) {
+    const start = evs.findIndex((e) => e.kind === 'folder' && e.folder.id === f.id);
+    const end = evs.findIndex((e) => e.kind === 'folderEnd' && e.folderId === f.id);
+    expect(evs.slice(start + 1, end).map((e) => (e.kind === 'item' ? e.sourceId : e.kind)).sort()).toEqual(f.items.slice(0, 2).map((i) => i.id).sort());
+  }
+  const errors = evs.filter((e) => e.kind === 'error');
+  expect(errors.map((e) => (e.kind === 'error' ? [e.sourceId, e.code] : []))).toEqual([[goneId, 'ErrorItemNotFound'], ['AAMkNoSuchItem=', 'ErrorItemNotFound']]);
+  expect(evs[evs.length - 1].kind).toBe('error');
+  // The REST path the same way: mail by id from its mail folder, a contact from its contact folder.
+  const restClient = new GraphClient({ cloud: customCloud({ graphBaseUrl: own.graphUrl, loginBaseUrl: own.authorityUrl, exportItemsAvailable: false }), tokenSource: new StaticTokenSource(await appToken(own)) });
+  const mailIds = want.filter((w) => w.folder.type === 'IPF.Note').map((w) => w.id);
+  const contact = mailboxItems(u.primary!).find((i) => i.messageClass === 'IPM.Contact')!;
+  const rest = await collect(new GraphSource(restClient).items({ user: u.mail }, { onlyItemIds: [...mailIds, contact.id, goneId] }));
+  expect(itemsOf(rest).map((g) => [g.sourceId, g.fidelity]).sort()).toEqual([...mailIds, contact.id].map((id) => [id, 'rest']).sort());
+  expect(rest.filter((e) => e.kind === 'error').map((e) => (e.kind === 'error' ? [e.sourceId, e.code] : []))).toEqual([[goneId, 'ErrorItemNotFound']]);
+  expect(rest.filter((e) => e.kind === 'folder').length).toBe(new Set([...want.filter((w) => w.folder.type === 'IPF.Note').map((w) => w.folder.id), contact.folder.id]).size);
+});
+
+test('onlyItemIds: listing stops once every id is found', async () => {
+  const u = user('Lynne');
+  const first = mailboxFolders(u.primary!).find((f) => f.items.length > 0)!;
+  sb.resetStats();
+  const evs = await collect(source.items({ user: u.mail }, { onlyItemIds: [first.items[0].id] }));
+  expect(itemsOf(evs).map((i) => i.sourceId)).toEqual([first.items[0].id]);
+  expect(evs.filter((e) => e.kind === 'error')).toEqual([]);
+  const all = await collect(source.items({ user: u.mail }, { onlyItemIds: ['AAMkNoSuchItem='] }));
+  expect(all.map((e) => e.kind)).toEqual(['error']);
+  const reqAll = sb.stats().mailboxes[u.primary!.id].requests;
+  sb.resetStats();
+  await collect(source.items({ user: u.mail }, { onlyItemIds: [first.items[0].id] }));
+  expect(sb.stats().mailboxes[u.primary!.id].requests).toBeLessThan(reqAll);
 });

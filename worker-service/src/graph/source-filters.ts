@@ -53,3 +53,32 @@ export function dateAccepted(item: { createdDateTime?: unknown; lastModifiedDate
 export function olderThanDays(days: number, now: Date = new Date(), field: SourceDateRange['field'] = 'createdDateTime'): SourceDateRange {
   return { field, before: new Date(now.getTime() - days * 86_400_000) };
 }
+
+/**
+ * The `onlyItemIds` option as a tracker: which ids are wanted, which were found while listing.
+ * `undefined` from {@link idFilter} means "no id filter" (read everything).
+ */
+export interface IdFilter {
+  /** Whether the id is wanted; marks it found. */
+  take(id: string): boolean;
+  /** Every wanted id has been found (listing may stop). */
+  complete(): boolean;
+  /** Wanted ids not found, in the order given. */
+  missing(): string[];
+}
+
+/** The id filter of the options, or undefined without `onlyItemIds`. */
+export function idFilter(options: Pick<SourceOptions, 'onlyItemIds'>): IdFilter | undefined {
+  if (!options.onlyItemIds) return undefined;
+  const wanted = new Set(options.onlyItemIds);
+  const found = new Set<string>();
+  return {
+    take: (id) => {
+      if (!wanted.has(id)) return false;
+      found.add(id);
+      return true;
+    },
+    complete: () => found.size === wanted.size,
+    missing: () => [...wanted].filter((id) => !found.has(id)),
+  };
+}

@@ -4,6 +4,7 @@
  * message JSON merged on (isRead, flag, categories, importance, received time); contacts, events and
  * To Do tasks through the graph-json converters. Every item is marked fidelity `rest`.
  */
+import { createHash } from 'node:crypto';
 import { convertContact, convertEvent, convertTodoTask, mergeMessageMetadata } from '../convert/graph-json';
 import { convertMime } from '../convert/mime';
 import type { MapiFolder } from '../mapi/item';
@@ -11,7 +12,7 @@ import { TAG } from '../mapi/tags';
 import type { GraphClient } from './client';
 import { idSegment, pages, values } from './discovery';
 import { GraphError } from './errors';
-import { dateAccepted, folderFilter, typeAccepted } from './source-filters';
+import { dateAccepted, folderFilter, typeAccepted, type IdFilter } from './source-filters';
 import type { OrderedQueue } from './source-pipeline';
 import type { SourceErrorEvent, SourceEvent, SourceItemEvent, SourceOptions } from './source-types';
 
@@ -19,6 +20,7 @@ type Json = Record<string, unknown>;
 
 const done = <T>(v: T): Promise<T> => Promise.resolve(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const sha256Hex = (data: Uint8Array | string): string => createHash('sha256').update(data).digest('hex');
 
 /** A REST message as a MapiItem: `$value` → convertMime, then the JSON's metadata merged on. */
 export async function restMessageItem(client: GraphClient, user: string, json: Json, options: SourceOptions): Promise<Omit<SourceItemEvent, 'path'>> {
@@ -26,7 +28,7 @@ export async function restMessageItem(client: GraphClient, user: string, json: J
   const raw = (await client.request(`/users/${idSegment(user)}/messages/${idSegment(id)}/$value`, { signal: options.signal })).bytes();
   const { item } = await convertMime(raw);
   mergeMessageMetadata(item, json, { timeZone: options.timeZone });
-  return { kind: 'item', item, fidelity: 'rest', sourceId: id, changeKey: str(json.changeKey), sizeBytes: raw.length };
+  return { kind: 'item', item, fidelity: 'rest', sourceId: id, changeKey: str(json.changeKey), sizeBytes: raw.length, sourceSha256: sha256Hex(raw) };
 }
 
 /**
@@ -50,9 +52,11 @@ function kindWanted(cls: string, itemTypes: readonly string[] | undefined): bool
 
 /**
  * The REST producer: mail folders (tree), contact folders, the calendar, To Do lists, in that order;
- * pushes events into the queue. Listing failures are error events for the folder.
+ * pushes events into the queue. Listing failures are error events for the folder. With `ids`
+ * (`onlyItemIds`; `options` already stripped of filters and `since` by the caller) only those ids are
+ * read, a folder's events appear only when it holds one, and listing stops once all are found.
  */
-export async function restItems(client: GraphClient, user: string, options: SourceOptions, queue: OrderedQueue<SourceEvent[]>): Promise<void> {
+export async function restItems(client: GraphClient, user: string, options: SourceOptions, queue: OrderedQueue<SourceEvent[]>, ids?: IdFilter): Promise<void> {
   const u = `/users/${idSegment(user)}`;
   const filter = folderFilter(options);
   const page = options.pageSize ?? 100;
@@ -62,8 +66,15 @@ export async function restItems(client: GraphClient, user: string, options: Sour
   const folder = async (id: string, path: MapiFolder[], wellKnownName: string | null, totalItemCount: number | undefined, list: string, delta: boolean,
     convert: (json: Json) => Promise<Omit<SourceItemEvent, 'path'>>, cls: string): Promise<void> => {
     const names = path.map((p) => p.displayName);
-    if (!filter.accepts(names) || queue.cancelled) return;
-    await queue.push(done([{ kind: 'folder', path, folder: { id, displayName: names[names.length - 1], wellKnownName, type: path[path.length - 1].containerClass ?? 'IPF.Note', totalItemCount } }]));
+    if (!filter.accepts(names) || queue.cancelled || ids?.complete()) return;
+    if (ids && totalItemCount === 0) return;
+    let opened = false;
+    const open = async (): Promise<void> => {
+      if (opened) return;
+      opened = true;
+      await queue.push(done([{ kind: 'folder', path, folder: { id, displayName: names[names.length - 1], wellKnownName, type: path[path.length - 1].containerClass ?? 'IPF.Note', totalItemCount } }]));
+    };
+    if (!ids) await open();
     let deltaLink: string | undefined;
     const removedIds: string[] = [];
     let listed = 0;
@@ -72,23 +83,27 @@ export async function restItems(client: GraphClient, user: string, options: Sour
         if (queue.cancelled) return;
         for (const json of p.value) {
           if (json['@removed']) { removedIds.push(String(json.id)); continue; }
-          if (!dateAccepted(json, options.dateRange)) continue;
+          if (ids ? !ids.take(String(json.id)) : !dateAccepted(json, options.dateRange)) continue;
           listed++;
+          await open();
           await queue.push(convert(json).then(
             (ev): SourceEvent[] => (typeAccepted(String(ev.item.properties.get(TAG.PidTagMessageClass.id) ?? cls), options.itemTypes) ? [{ ...ev, path }] : []),
             (e: unknown): SourceEvent[] => [errorOf(e, String(json.id), path)]));
         }
         if (p.deltaLink) deltaLink = p.deltaLink;
+        if (ids?.complete()) break;
       }
     } catch (e) {
       if (options.signal?.aborted) throw e;
+      await open();
       await queue.push(done([errorOf(e, id, path)]));
     }
-    await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink, removedIds, listed }]));
+    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed }]));
   };
-  const pim = (convert: (json: unknown) => { item: SourceItemEvent['item'] }) => async (json: Json): Promise<Omit<SourceItemEvent, 'path'>> => ({
-    kind: 'item', item: convert(json).item, fidelity: 'rest', sourceId: String(json.id), changeKey: str(json.changeKey), sizeBytes: Buffer.byteLength(JSON.stringify(json)),
-  });
+  const pim = (convert: (json: unknown) => { item: SourceItemEvent['item'] }) => async (json: Json): Promise<Omit<SourceItemEvent, 'path'>> => {
+    const text = JSON.stringify(json);
+    return { kind: 'item', item: convert(json).item, fidelity: 'rest', sourceId: String(json.id), changeKey: str(json.changeKey), sizeBytes: Buffer.byteLength(text), sourceSha256: sha256Hex(text) };
+  };
   const tz = { timeZone: options.timeZone };
 
   if (kindWanted('IPM.Note', options.itemTypes)) {

@@ -39,6 +39,16 @@ export interface SourceOptions {
   dateRange?: SourceDateRange;
   /** Saved deltaLinks by folder id (from `folderEnd` events of an earlier pass): only changes since. */
   since?: Readonly<Record<string, string>>;
+  /**
+   * Read exactly these items (ids as in earlier `item`/`error` events' `sourceId`; "retry errors").
+   * The folders are listed in full (delta without `since`) and only these ids kept, grouped by folder
+   * and exported by id; a folder's `folder`/`folderEnd` events appear only when it holds one of them
+   * (and its `folderEnd` has no deltaLink: a partial read must not replace the saved one). Ids found
+   * nowhere end as `error` events with Graph's code `ErrorItemNotFound` after the last folder.
+   * `since`, `itemTypes`, `dateRange`, `includeFolders` and `excludeFolders` are ignored.
+   * Listing stops as soon as every id has been found.
+   */
+  onlyItemIds?: readonly string[];
   /** Default `auto`. */
   mode?: SourceMode;
   /** Ids per exportItems call, 1..20; default 20. */
@@ -85,8 +95,14 @@ export interface SourceItemEvent {
   /** The item's id at the source (mailboxItem id, or REST id). */
   sourceId: string;
   changeKey?: string;
-  /** exportItems: byte length of the data; REST mail: of the MIME; other REST items: mailboxItem-less, 0. */
+  /** exportItems: byte length of the (base64-decoded) data; REST mail: of the MIME; other REST items: of the item's JSON (UTF-8). */
   sizeBytes: number;
+  /**
+   * SHA-256 (lower-case hex, 64 digits) of the same bytes `sizeBytes` counts: the exportItems `data`
+   * bytes, the REST MIME (`$value`), or the item's JSON as received (`JSON.stringify` of the parsed
+   * object, UTF-8). Computed from the buffer already in hand; no extra copy is kept.
+   */
+  sourceSha256: string;
 }
 
 /** A per-item (or per-folder) failure; the read goes on. */

@@ -6,19 +6,20 @@
  * folder's new deltaLink. Enumeration and export overlap through a bounded ordered queue, so the
  * mailbox's gate (≤ 4 in flight) stays busy. docs/graph-source.md.
  */
+import { createHash } from 'node:crypto';
 import { base64ToBytes, decodeExportItem } from '../convert/fts/decode';
 import { FtsDecodeError } from '../convert/fts/errors';
 import type { MapiFolder } from '../mapi/item';
 import type { GraphClient } from './client';
 import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxItem } from './discovery';
 import { GraphError } from './errors';
-import { dateAccepted, folderFilter, typeAccepted } from './source-filters';
+import { dateAccepted, folderFilter, idFilter, typeAccepted, type IdFilter } from './source-filters';
 import { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
 import { readRestMessage, restItems } from './source-rest';
 import type { SourceErrorEvent, SourceEvent, SourceMailbox, SourceOptions } from './source-types';
 
 export * from './source-types';
-export { folderFilter, typeAccepted, dateAccepted, olderThanDays } from './source-filters';
+export { folderFilter, typeAccepted, dateAccepted, olderThanDays, idFilter, type IdFilter } from './source-filters';
 export { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS, type BatchLimits } from './source-pipeline';
 
 /** Default byte budget of one exportItems call (sum of mailboxItem.size). */
@@ -78,8 +79,12 @@ export async function* sourceItems(client: GraphClient, mailbox: SourceMailbox, 
   const rest = options.mode === 'rest' || !client.cloud.exportItemsAvailable;
   if (rest && !resolved.user) throw new TypeError('the REST path needs the mailbox owner: pass { user } (or { mailboxId, user })');
   const queue = new OrderedQueue<SourceEvent[]>(Math.max(1, options.maxAhead ?? DEFAULT_MAX_AHEAD));
-  const producer = (rest ? restItems(client, resolved.user!, options, queue) : produceFull(client, resolved, options, queue))
-    .then(() => queue.end(), (e: unknown) => queue.end(e));
+  const ids = idFilter(options);
+  const produce = async (): Promise<void> => {
+    await (rest ? restItems(client, resolved.user!, listingOptions(options), queue, ids) : produceFull(client, resolved, options, queue, ids));
+    if (ids && !queue.cancelled) await queue.push(done(missingIdErrors(ids)));
+  };
+  const producer = produce().then(() => queue.end(), (e: unknown) => queue.end(e));
   try {
     for await (const events of queue.drain()) yield* events;
   } finally {
@@ -90,18 +95,45 @@ export async function* sourceItems(client: GraphClient, mailbox: SourceMailbox, 
 
 const done = <T>(v: T): Promise<T> => Promise.resolve(v);
 
+/** SHA-256 hex of bytes already in memory (the item's source data). */
+export function sha256Hex(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** `onlyItemIds` that no folder listed: Graph's ErrorItemNotFound, one event each. */
+function missingIdErrors(ids: IdFilter): SourceEvent[] {
+  return ids.missing().map((id): SourceErrorEvent => ({ kind: 'error', code: 'ErrorItemNotFound', sourceId: id, message: 'the item is no longer in the mailbox (not listed in any folder)' }));
+}
+
+/** Options as the listing sees them: with `onlyItemIds`, no filters and no `since` (exactly those ids). */
+export function listingOptions(options: SourceOptions): SourceOptions {
+  if (!options.onlyItemIds) return options;
+  return { ...options, since: undefined, itemTypes: undefined, dateRange: undefined, includeFolders: undefined, excludeFolders: undefined, pageSize: options.pageSize ?? 1000 };
+}
+
 /** The full-fidelity producer: folders, delta pages, batches started as soon as they fill. */
-async function produceFull(client: GraphClient, mb: ResolvedMailbox, options: SourceOptions, queue: OrderedQueue<SourceEvent[]>): Promise<void> {
+async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: SourceOptions, queue: OrderedQueue<SourceEvent[]>, ids: IdFilter | undefined): Promise<void> {
+  const options = listingOptions(given);
   const mailboxId = mb.mailboxId!;
   const filter = folderFilter(options);
   const limits = { maxIds: options.batchSize ?? EXPORT_ITEMS_MAX_IDS, maxBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES };
+  const pageSize = options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE;
   const paths = new Map<string, MapiFolder[]>();
-  for await (const f of walkFolders(client, mailboxId, { signal: options.signal, maxPageSize: options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE })) {
-    if (queue.cancelled) return;
+  for await (const f of walkFolders(client, mailboxId, { signal: options.signal, maxPageSize: pageSize })) {
+    if (queue.cancelled || ids?.complete()) return;
     const path: MapiFolder[] = [...(paths.get(f.parentFolderId ?? '') ?? []), { displayName: f.displayName, containerClass: f.type }];
     paths.set(f.id, path);
     if (!filter.accepts(f.path)) continue;
-    await queue.push(done([{ kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } }]));
+    if (ids && f.totalItemCount === 0) continue;
+    const folderEvent: SourceEvent = { kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } };
+    // With onlyItemIds the folder shows only once one of the ids turns up in it.
+    let opened = false;
+    const open = async (): Promise<void> => {
+      if (opened) return;
+      opened = true;
+      await queue.push(done([folderEvent]));
+    };
+    if (!ids) await open();
     const removedIds: string[] = [];
     let deltaLink: string | undefined;
     let listed = 0;
@@ -109,28 +141,31 @@ async function produceFull(client: GraphClient, mb: ResolvedMailbox, options: So
     const flush = async (all: boolean): Promise<void> => {
       const batches = planBatches(pending, limits);
       const keep = !all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds ? batches.pop()! : [];
+      if (batches.length > 0) await open();
       for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, path, options));
       pending = keep;
     };
     try {
-      for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: options.since?.[f.id], signal: options.signal, maxPageSize: options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE })) {
+      for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: options.since?.[f.id], signal: options.signal, maxPageSize: pageSize })) {
         if (queue.cancelled) return;
         for (const it of page.value) {
           if (it['@removed']) { removedIds.push(it.id); continue; }
-          if (!typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
+          if (ids ? !ids.take(it.id) : !typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
           pending.push(it);
           listed++;
         }
         if (page.deltaLink) deltaLink = page.deltaLink;
         await flush(false);
+        if (ids?.complete()) break;
       }
       await flush(true);
     } catch (e) {
       if (options.signal?.aborted) throw e;
       await flush(true);
+      await open();
       await queue.push(done([errorEvent(e, f.id, path)]));
     }
-    await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink, removedIds, listed }]));
+    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed }]));
   }
 }
 
@@ -176,7 +211,7 @@ async function exportBatch(client: GraphClient, mailboxId: string, user: string 
       const bytes = base64ToBytes(v.data);
       const r = decodeExportItem(bytes);
       if (r.complete) {
-        out.push({ kind: 'item', path, item: r.item, fidelity: 'full', sourceId: meta.id, changeKey: v.changeKey ?? meta.changeKey, sizeBytes: bytes.length });
+        out.push({ kind: 'item', path, item: r.item, fidelity: 'full', sourceId: meta.id, changeKey: v.changeKey ?? meta.changeKey, sizeBytes: bytes.length, sourceSha256: sha256Hex(bytes) });
         continue;
       }
       failure = { kind: 'error', code: 'FtsDecodeFailed', sourceId: meta.id, offset: r.truncated!.offset, path, message: `exportItems data ends early at offset ${r.truncated!.offset} (in ${r.truncated!.path})` };
