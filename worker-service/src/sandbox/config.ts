@@ -30,13 +30,19 @@ export interface TenantConfig {
   tenantId: string;
   clientId: string;
   clientSecret: string;
+  /**
+   * PEM certificate(s) to trust for the token service, present when `authorityUrl` is a sandbox's
+   * self-signed HTTPS listener (`startSandbox({ https: true })`). Absent for a real tenant.
+   */
+  caCertificate?: string;
   users: TenantConfigUser[];
 }
 
 /** The tenant config of a running sandbox. */
-export function sandboxTenantConfig(sb: Pick<SandboxHandle, 'graphUrl' | 'authorityUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'users'>): TenantConfig {
+export function sandboxTenantConfig(sb: Pick<SandboxHandle, 'graphUrl' | 'authorityUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'users'> & { caCertificate?: string }): TenantConfig {
   return {
     cloud: 'custom', graphUrl: sb.graphUrl, authorityUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: sb.clientSecret,
+    ...(sb.caCertificate ? { caCertificate: sb.caCertificate } : {}),
     users: sb.users.map((u) => ({
       mail: u.mail, displayName: u.displayName, id: u.id, userPrincipalName: u.userPrincipalName, password: u.password,
       hasArchive: !!u.archive, inactive: u.inactive,

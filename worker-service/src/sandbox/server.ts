@@ -21,6 +21,7 @@ import { registerRestPimRoutes } from './rest-pim-routes';
 import { buildTenant, type SeedOptions } from './seed';
 import type { SandboxTenant, SandboxUser } from './tenant';
 import { MailboxThrottle, type MailboxStats, type ThrottleOptions } from './throttle';
+import { startTokenServiceTls } from './tls';
 import { DEFAULT_APP_ROLES, DEFAULT_DELEGATED_SCOPES, GRAPH_APP_ID, TokenIssuer } from './tokens';
 import { registerUserRoutes } from './users-routes';
 
@@ -46,6 +47,14 @@ export interface SandboxOptions extends SeedOptions {
   extraApps?: readonly SandboxApp[];
   /** A tenant built already (tests that start several servers on one seed). */
   tenant?: SandboxTenant;
+  /**
+   * Also serve the token service over HTTPS (self-signed certificate made at start, `tls.ts`): the
+   * authority, and so every token's `iss`, becomes `https://<host>:<tlsPort>`, which MSAL needs.
+   * Default false (the authority is the plain-HTTP URL).
+   */
+  https?: boolean;
+  /** Port of the HTTPS token service; default 0 (any free port). */
+  httpsPort?: number;
 }
 
 /** Counters of a running sandbox (also at `GET /_sandbox/stats`). */
@@ -65,7 +74,10 @@ export interface SandboxHandle {
   /** Base URL (`http://127.0.0.1:port`): Graph is at `<url>/v1.0`, the token service at `<url>/<tenantId>/oauth2/v2.0/token`. */
   readonly url: string;
   readonly graphUrl: string;
+  /** Token service root: `url`, or with `https: true` the HTTPS listener's `https://<host>:<port>`. */
   readonly authorityUrl: string;
+  /** With `https: true`: the PEM certificate of the HTTPS token service (self-signed: trust it as a CA). */
+  readonly caCertificate?: string;
   readonly tenantId: string;
   /** The tenant's app (client credentials / OBO). */
   readonly clientId: string;
@@ -199,12 +211,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const addr = app.server.address() as AddressInfo;
     const url = `http://${options.host ?? '127.0.0.1'}:${addr.port}`;
     ctx.graphUrl = url;
-    ctx.authorityUrl = url;
-    ctx.issuer = await TokenIssuer.create({ tenantId: tenant.tenantId, authorityUrl: url, graphUrl: url });
+    const tls = options.https ? await startTokenServiceTls(ctx, { host: options.host ?? '127.0.0.1', port: options.httpsPort }) : undefined;
+    ctx.authorityUrl = tls?.url ?? url;
+    ctx.issuer = await TokenIssuer.create({ tenantId: tenant.tenantId, authorityUrl: ctx.authorityUrl, graphUrl: url });
     const issuer = ctx.issuer;
 
     return {
-      url, graphUrl: url, authorityUrl: url, tenantId: tenant.tenantId, clientId: mainApp.clientId, clientSecret: mainApp.clientSecret,
+      url, graphUrl: url, authorityUrl: ctx.authorityUrl, caCertificate: tls?.certificate.certPem, tenantId: tenant.tenantId, clientId: mainApp.clientId, clientSecret: mainApp.clientSecret,
       users: tenant.users, tenant, issuer,
       userAssertion: async (mail, lifetimeSec) => {
         const u = tenant.user(mail);
@@ -212,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         return issuer.userToken(u, mainApp.clientId, ['access_as_user'], `api://${mainApp.clientId}`, lifetimeSec);
       },
       stats, resetStats,
-      stop: () => app.close(),
+      stop: async () => { await Promise.all([app.close(), tls?.close()]); },
     };
   } catch (err) {
     await app.close();
