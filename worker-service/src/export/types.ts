@@ -19,8 +19,12 @@ export interface ManifestItem {
   /** Bytes of the item as stored in the PST (PidTagMessageSize). */
   sizeBytes: number;
   fidelity: SourceFidelity;
-  /** SHA-256 (hex) of the item's source data (exportItems bytes, or the MIME/JSON for REST). */
-  sourceSha256: string;
+  /**
+   * SHA-256 (lowercase hex) of the item's source data (exportItems bytes, or the MIME/JSON for
+   * REST), as the Graph source reports it (`SourceItemEvent.sourceSha256`); absent when the source
+   * did not give one.
+   */
+  sourceSha256?: string;
 }
 
 /** The manifest stored beside each part as "<part>.manifest.json". */
@@ -67,17 +71,25 @@ export interface ExportItemError {
  * resolved, after its blob and manifest were committed.
  */
 export interface ExportCheckpoint {
+  /**
+   * A run of `pass` begins (a first attempt or a restart after a crash or cancel): forget the
+   * errors recorded by earlier attempts of the current, unfinished pass — their items are in no
+   * part and are read again. Errors of the last *completed* pass ({@link lastPassErrors}) stay.
+   */
+  beginPass(pass: ExportPass): Promise<void>;
+  /** The current pass completed: its errors become {@link lastPassErrors}. Called after saveDeltaLinks. */
+  completePass(pass: ExportPass): Promise<void>;
   /** Parts finished by earlier runs of this job (all passes), in index order. */
   finishedParts(): Promise<FinishedPart[]>;
   /** Records a committed part (blob and manifest stored). */
   partFinished(part: FinishedPart): Promise<void>;
   /** Records a per-item failure of the current pass. */
   itemError(error: ExportItemError): Promise<void>;
-  /** Errors recorded by the last completed pass (for "retry errors"). */
+  /** Errors recorded by the last completed pass (for "retry errors"); [] before the first completed pass. */
   lastPassErrors(): Promise<ExportItemError[]>;
-  /** deltaLinks by folder id saved by the last completed pass (for "incremental"). */
+  /** deltaLinks by folder id saved by the last completed full or incremental pass (for "incremental"); {} before. */
   deltaLinks(): Promise<Record<string, string>>;
-  /** Saves the deltaLinks of a completed pass. */
+  /** Saves the deltaLinks of a completed full or incremental pass (replacing the saved set). */
   saveDeltaLinks(links: Record<string, string>): Promise<void>;
 }
 
@@ -96,6 +108,8 @@ export interface ExportProgress {
   etaSeconds?: number;
   partsDone: number;
   errors: number;
+  /** Items passed over because a finished part of an earlier run already holds them. */
+  itemsSkipped: number;
 }
 
 /** What one export run is asked to do. */
@@ -114,14 +128,23 @@ export interface ExportRequest {
   logSubjects?: boolean;
   /** Display name of the PST store (default: pstName without .pst). */
   displayName?: string;
+  /** Least time between two progress reports, ms (default 500). */
+  progressIntervalMs?: number;
 }
 
 /** The result of a run (also what statistics are built from). */
 export interface ExportResult {
   /** Completed: every listed item written; CompletedWithErrors: some per-item errors; Cancelled. */
   outcome: 'Completed' | 'CompletedWithErrors' | 'Cancelled';
+  /** Items written into parts by this run. */
   itemsExported: number;
+  /** Bytes of the parts written by this run (as stored). */
   bytesExported: number;
+  /** Source bytes of the items written (exportItems data, MIME or JSON lengths). */
+  sourceBytes: number;
+  /** Items passed over because finished parts of earlier runs hold them. */
+  itemsSkipped: number;
+  /** Per-item errors recorded by this run. */
   errors: number;
   /** Parts written by this run (not the ones skipped from earlier runs). */
   parts: FinishedPart[];

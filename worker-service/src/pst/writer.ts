@@ -55,6 +55,17 @@ export interface PstWriterOptions {
   displayName?: string;
   /** Called when a part is complete. */
   onPartClosed?: (part: PstPartInfo) => void | Promise<void>;
+  /**
+   * 1-based index of the first part this writer produces (default 1). A resumed export whose parts
+   * 1..n are finished passes n + 1, so its parts are named `name-(n+1).pst`, … and displayed "(n+1)".
+   */
+  firstPartIndex?: number;
+  /**
+   * Whether {@link PstWriter.close} writes one empty part when no item was added (default true: an
+   * export of nothing still yields a valid PST). A resumed or incremental run with earlier parts
+   * passes false, so that "nothing new" adds no part.
+   */
+  emptyPart?: boolean;
 }
 
 /** A finished part. */
@@ -123,6 +134,11 @@ export class PstWriter {
       throw new PstWriterError('BadSplitSize', `split size ${split} bytes is outside ${MIN_SPLIT_SIZE_BYTES} (1 MiB) … ${MAX_SPLIT_SIZE_BYTES} (50 GiB, Outlook's default Unicode PST limit)`);
     }
     this.splitSizeBytes = split;
+    const first = options.firstPartIndex ?? 1;
+    if (!Number.isSafeInteger(first) || first < 1) {
+      throw new PstWriterError('BadPartName', `firstPartIndex ${first} must be a whole number ≥ 1 (1 = "${options.partName}", 2 = its "-2" part, …)`);
+    }
+    this.partIndex = first - 1;
     partFileName(options.partName, 1);
   }
 
@@ -214,11 +230,14 @@ export class PstWriter {
     this.folderFor(folderPath);
   }
 
-  /** Closes the last part (an export with no items still produces one valid, empty PST). */
+  /**
+   * Closes the last part. An export with no items still produces one valid, empty PST unless
+   * `emptyPart: false` was given (then no part at all).
+   */
   async close(): Promise<PstPartInfo[]> {
     if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is already closed');
     this.closed = true;
-    if (!this.part && this.parts.length === 0) await this.openPart();
+    if (!this.part && this.parts.length === 0 && this.options.emptyPart !== false) await this.openPart();
     await this.closePart();
     return this.parts;
   }

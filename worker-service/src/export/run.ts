@@ -1,0 +1,330 @@
+/**
+ * One export run (issue 4 part 2; ARCHITECTURE.md "The job, end to end" and "Resume"): Graph source
+ * events → PST writer → destination parts, a manifest beside each part, the checkpoint told of each
+ * finished part. docs/export.md describes the pipeline, the resume rule and the passes.
+ *
+ *   source.items() ──item──► PstWriter.addItem ──bytes──► PartSink (destination.openPart)
+ *                                  │ part closes (split size or end)
+ *                                  ▼
+ *        PartSink.close (blob committed) → "<part>.manifest.json" → checkpoint.partFinished
+ *
+ * Resume at part granularity: items held by finished parts (checkpoint.finishedParts) are skipped
+ * by source id, the writer starts at the next part index, and the part that was open when the
+ * previous run stopped is written again from its start (an orphan blob of that name is replaced).
+ */
+import type { SourceErrorEvent, SourceEvent, SourceFidelity, SourceMailbox, SourceOptions } from '../graph/source-types';
+import { olderThanDays } from '../graph/source-filters';
+import { TAG } from '../mapi/tags';
+import type { MapiItem } from '../mapi/item';
+import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, partFileName, type PstPartInfo, type PstSink } from '../pst/writer';
+import type { Destination, PartSink } from '../storage/destination';
+import { ExportError } from './errors';
+import { ManifestBuilder, manifestMailbox, manifestName } from './manifest';
+import type { ExportCheckpoint, ExportItemError, ExportProgress, ExportRequest, ExportResult, FinishedPart, PartManifest } from './types';
+
+/** Least time between two progress reports when the request does not say (ms). */
+export const DEFAULT_PROGRESS_INTERVAL_MS = 500;
+
+/** Code recorded for an item the PST writer refused (bad property value, name-to-id map full…). */
+export const PST_WRITE_FAILED = 'PstWriteFailed';
+
+/** The part of the Graph source (graph/source.ts `GraphSource`) a run reads through. */
+export interface ExportSource {
+  items(mailbox: SourceMailbox, options?: SourceOptions): AsyncIterable<SourceEvent>;
+}
+
+/** What a run works with. */
+export interface ExportDeps {
+  source: ExportSource;
+  destination: Destination;
+  checkpoint: ExportCheckpoint;
+  /** Called at most every `request.progressIntervalMs` (default 500 ms) and once at the end. Must not throw. */
+  onProgress?: (progress: ExportProgress) => void;
+  /** Cancels the run: the open part is aborted, nothing half-written is recorded, outcome Cancelled. */
+  signal?: AbortSignal;
+  /** Clock, epoch ms (tests); default Date.now. */
+  now?: () => number;
+}
+
+/** Marks errors raised by the destination or the checkpoint: they end the run, unlike an item's. */
+class FatalMarks {
+  private readonly marks = new WeakSet<object>();
+  mark(e: unknown): unknown {
+    if (e !== null && typeof e === 'object') this.marks.add(e);
+    return e;
+  }
+  has(e: unknown): boolean {
+    return e !== null && typeof e === 'object' && this.marks.has(e);
+  }
+}
+
+/** The sink handed to the writer: the destination's PartSink, its failures marked fatal. */
+function guardedSink(sink: PartSink, fatal: FatalMarks): PstSink {
+  const guard = <T>(p: Promise<T>): Promise<T> => p.catch((e: unknown) => { throw fatal.mark(e); });
+  return {
+    append: (bytes) => guard(sink.append(bytes)),
+    writeAt: (offset, bytes) => guard(sink.writeAt(offset, bytes)),
+    close: () => guard(sink.close()),
+    abort: () => guard(sink.abort ? sink.abort() : sink.close()),
+  };
+}
+
+function validate(request: ExportRequest): void {
+  try {
+    partFileName(request.pstName, 1);
+  } catch (e) {
+    throw new ExportError('BadRequest', `pstName: ${(e as Error).message}`);
+  }
+  if (request.pass === 'prestage') {
+    const d = request.olderThanDays;
+    if (d === undefined || !Number.isFinite(d) || d < 0) {
+      throw new ExportError('BadRequest', `olderThanDays: a pre-stage pass needs a number of days ≥ 0 (items created before now minus that many days), got ${String(d)}`);
+    }
+  }
+  if (!['full', 'prestage', 'incremental', 'retry-errors'].includes(request.pass)) {
+    throw new ExportError('BadRequest', `pass: "${String(request.pass)}" is not one of full, prestage, incremental, retry-errors`);
+  }
+}
+
+const subjectOf = (item: MapiItem): string | undefined => {
+  const s = item.properties.get(TAG.PidTagSubject.id);
+  return typeof s === 'string' ? s : undefined;
+};
+const pathText = (path: readonly { displayName: string }[] | undefined): string | undefined => path?.map((f) => f.displayName).join('/');
+
+/**
+ * Runs one export pass of `request.mailbox` into `deps.destination`.
+ *
+ * Passes: `full` (everything not in a finished part; saves the deltaLinks), `prestage` (items
+ * created more than `olderThanDays` days ago; saves no deltaLinks, so a later full pass reads the
+ * rest), `incremental` (changes since the saved deltaLinks, into new parts; merges and saves the new
+ * links), `retry-errors` (exactly the items of the last completed pass's errors, into an extra part).
+ * Per-item failures (source `error` events, items the writer refuses: {@link PST_WRITE_FAILED}) are
+ * recorded through `checkpoint.itemError` (subject only with `logSubjects`) and the run goes on.
+ *
+ * @returns the outcome: Completed, CompletedWithErrors (some per-item errors) or Cancelled (the
+ *          signal fired; parts finished before stay recorded)
+ * @throws ExportError "BadRequest" (the message names the field), "RetryNotAllowed",
+ *         "IncrementalNotAllowed"; a StorageError or GraphError (the mailbox as a whole: not found,
+ *         no archive, folder tree unreadable) or a checkpoint failure — the open part is aborted first
+ */
+export async function runExport(request: ExportRequest, deps: ExportDeps): Promise<ExportResult> {
+  const now = deps.now ?? Date.now;
+  const startMs = now();
+  const startedAt = new Date(startMs).toISOString();
+  validate(request);
+  const { source, destination, checkpoint, signal } = deps;
+  const pass = request.pass;
+
+  const finished = await checkpoint.finishedParts();
+  const done = new Set<string>();
+  for (const p of finished) for (const id of p.sourceIds) done.add(id);
+  const firstPartIndex = finished.reduce((m, p) => Math.max(m, p.index), 0) + 1;
+
+  let onlyItemIds: string[] | undefined;
+  if (pass === 'retry-errors') {
+    const errors = await checkpoint.lastPassErrors();
+    if (errors.length === 0) {
+      throw new ExportError('RetryNotAllowed', 'retry errors needs a completed pass with at least one error; the last completed pass recorded none (or no pass has completed yet)');
+    }
+    onlyItemIds = [...new Set(errors.map((e) => e.sourceId))].filter((id) => !done.has(id));
+  }
+  let since: Record<string, string> | undefined;
+  if (pass === 'incremental') {
+    since = await checkpoint.deltaLinks();
+    if (Object.keys(since).length === 0) {
+      throw new ExportError('IncrementalNotAllowed', 'an incremental pass continues from the deltaLinks of a completed full or incremental pass; none is saved: run a full export first');
+    }
+  }
+  const options: SourceOptions & { onlyItemIds?: readonly string[] } = {
+    ...request.source,
+    signal,
+    ...(since ? { since } : {}),
+    ...(pass === 'prestage' ? { dateRange: { ...request.source?.dateRange, ...olderThanDays(request.olderThanDays!, new Date(startMs)) } } : {}),
+    ...(onlyItemIds ? { onlyItemIds } : {}),
+  };
+  const onlyIds = onlyItemIds ? new Set(onlyItemIds) : undefined;
+
+  const fatal = new FatalMarks();
+  const parts: FinishedPart[] = [];
+  const fidelity: Record<SourceFidelity, number> = { full: 0, rest: 0 };
+  const mailbox = manifestMailbox(request.mailbox);
+  let building: ManifestBuilder | undefined;
+  let sink: PartSink | undefined;
+  let itemsExported = 0;
+  let sourceBytes = 0;
+  let bytesExported = 0;
+  let itemsSkipped = 0;
+  let errors = 0;
+  let itemsTotal = 0;
+  let totalKnown = false;
+  let folder: string | undefined;
+
+  let writer: PstWriter;
+  try {
+    writer = PstWriter.open({
+      partName: request.pstName,
+      splitSizeBytes: request.splitSizeBytes ?? DEFAULT_SPLIT_SIZE_BYTES,
+      displayName: request.displayName,
+      firstPartIndex,
+      // an export of nothing is one empty PST; a later pass with nothing new adds no part
+      emptyPart: finished.length === 0,
+      openSink: async (name, index) => {
+        try {
+          sink = await destination.openPart(name, signal);
+        } catch (e) {
+          throw fatal.mark(e);
+        }
+        building = new ManifestBuilder(name, index);
+        return guardedSink(sink, fatal);
+      },
+      onPartClosed: async (info: PstPartInfo) => {
+        try {
+          const stored = sink!.stored();
+          const head: Omit<PartManifest, 'items'> = {
+            version: 1,
+            part: { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256 },
+            mailbox,
+            pass,
+            closedAt: new Date(now()).toISOString(),
+          };
+          await destination.putSmall(manifestName(stored.name), building!.serialize(head), 'application/json', signal);
+          const part: FinishedPart = { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256, sourceIds: building!.sourceIds, pass };
+          await checkpoint.partFinished(part);
+          parts.push(part);
+          bytesExported += stored.sizeBytes;
+          building = undefined;
+          sink = undefined;
+        } catch (e) {
+          throw fatal.mark(e);
+        }
+      },
+    });
+  } catch (e) {
+    if (e instanceof PstWriterError) throw new ExportError('BadRequest', `splitSizeBytes: ${e.message}`);
+    throw e;
+  }
+
+  await checkpoint.beginPass(pass);
+
+  const intervalMs = request.progressIntervalMs ?? DEFAULT_PROGRESS_INTERVAL_MS;
+  let lastProgressMs = -Infinity;
+  const report = (force: boolean): void => {
+    if (!deps.onProgress) return;
+    const t = now();
+    if (!force && t - lastProgressMs < intervalMs) return;
+    lastProgressMs = t;
+    const seconds = Math.max(0.001, (t - startMs) / 1000);
+    const itemsPerSecond = (itemsExported + errors) / seconds;
+    const remaining = totalKnown ? Math.max(0, itemsTotal - itemsExported - itemsSkipped - errors) : undefined;
+    try {
+      deps.onProgress({
+        folder,
+        itemsDone: itemsExported,
+        itemsTotal: totalKnown ? itemsTotal : undefined,
+        bytesDone: sourceBytes,
+        itemsPerSecond,
+        bytesPerSecond: sourceBytes / seconds,
+        etaSeconds: remaining !== undefined && itemsPerSecond > 0 ? remaining / itemsPerSecond : undefined,
+        partsDone: parts.length,
+        errors,
+        itemsSkipped,
+      });
+    } catch { /* a progress consumer's failure is not the export's */ }
+  };
+
+  const recordError = async (e: Omit<ExportItemError, 'at'>): Promise<void> => {
+    errors++;
+    try {
+      await checkpoint.itemError({ ...e, at: new Date(now()).toISOString() });
+    } catch (err) {
+      throw fatal.mark(err);
+    }
+  };
+  // A source error may be followed at once by the same item re-read through REST (FtsDecodeFailed →
+  // fidelity "rest"): the item got in, so the error is not recorded. Otherwise it is, before the next event.
+  let pendingError: SourceErrorEvent | undefined;
+  const flushPending = async (): Promise<void> => {
+    const e = pendingError;
+    if (!e) return;
+    pendingError = undefined;
+    if (onlyIds && !onlyIds.has(e.sourceId)) return;
+    await recordError({ code: e.code, sourceId: e.sourceId, folderPath: pathText(e.path), message: e.message });
+  };
+
+  const deltaLinks: Record<string, string> = {};
+  try {
+    if (!onlyItemIds || onlyItemIds.length > 0) {
+      for await (const ev of source.items(request.mailbox, options)) {
+        if (signal?.aborted) break;
+        if (pendingError && !(ev.kind === 'item' && ev.sourceId === pendingError.sourceId)) await flushPending();
+        switch (ev.kind) {
+          case 'folder':
+            folder = pathText(ev.path);
+            if (typeof ev.folder.totalItemCount === 'number') {
+              itemsTotal += ev.folder.totalItemCount;
+              totalKnown = true;
+            }
+            break;
+          case 'folderEnd':
+            if (ev.deltaLink) deltaLinks[ev.folderId] = ev.deltaLink;
+            break;
+          case 'error':
+            pendingError = ev;
+            break;
+          case 'item': {
+            pendingError = undefined;
+            if (done.has(ev.sourceId)) {
+              itemsSkipped++;
+              break;
+            }
+            if (onlyIds && !onlyIds.has(ev.sourceId)) break;
+            const folderPath = pathText(ev.path) ?? '';
+            let placement;
+            try {
+              placement = await writer.addItem(ev.path, ev.item);
+            } catch (e) {
+              if (fatal.has(e) || signal?.aborted) throw e;
+              const err = e as { code?: string; message?: string };
+              await recordError({
+                code: PST_WRITE_FAILED, sourceId: ev.sourceId, folderPath,
+                message: `${err.code ? err.code + ': ' : ''}${err.message ?? String(e)}`,
+                ...(request.logSubjects ? { subject: subjectOf(ev.item) } : {}),
+              });
+              break;
+            }
+            if (!building || building.index !== placement.partIndex) throw new Error(`internal: item placed in part ${placement.partIndex} but the manifest is for ${building?.index}`);
+            const messageClass = ev.item.properties.get(TAG.PidTagMessageClass.id);
+            building.add(ev.sourceId, folderPath, typeof messageClass === 'string' ? messageClass : '', placement.sizeBytes, ev.fidelity, (ev as { sourceSha256?: string }).sourceSha256);
+            done.add(ev.sourceId);
+            itemsExported++;
+            sourceBytes += ev.sizeBytes;
+            fidelity[ev.fidelity]++;
+            break;
+          }
+        }
+        report(false);
+      }
+    }
+    if (!signal?.aborted) await flushPending();
+    signal?.throwIfAborted();
+    await writer.close();
+  } catch (e) {
+    await writer.abort().catch(() => undefined);
+    if (signal?.aborted) {
+      report(true);
+      return { outcome: 'Cancelled', itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, startedAt, finishedAt: new Date(now()).toISOString() };
+    }
+    throw e;
+  }
+
+  if (pass === 'full') await checkpoint.saveDeltaLinks(deltaLinks);
+  else if (pass === 'incremental') await checkpoint.saveDeltaLinks({ ...since, ...deltaLinks });
+  await checkpoint.completePass(pass);
+  report(true);
+  return {
+    outcome: errors > 0 ? 'CompletedWithErrors' : 'Completed',
+    itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, startedAt,
+    finishedAt: new Date(now()).toISOString(),
+  };
+}
