@@ -143,6 +143,34 @@ type Op =
   | { kind: 'abort'; pick: number }
   | { kind: 'advance'; ms: number };
 
+describe('MailboxGate aliases', () => {
+  it('a user\'s REST key aliased to its primary mailbox shares the 4 places, pauses and batch costs', async () => {
+    const gate = new MailboxGate({ maxConcurrent: 4 });
+    const u = mailboxKeyOf('/v1.0/users/megan@contoso.com/messages')!;
+    const m = mailboxKeyOf('/v1.0/admin/exchange/mailboxes/MBX:p1@t/exportItems')!;
+    gate.alias(u, m);
+    expect(gate.canonicalKey(u)).toBe(m);
+    const held: GateLease[] = [];
+    for (const k of [u, m, u, m]) held.push(await gate.acquire(k));
+    let fifth = false;
+    const p = gate.acquire(u).then((l) => { fifth = true; return l; });
+    await flush();
+    expect(fifth).toBe(false);
+    expect(gate.stats(u)).toMatchObject({ inFlight: 4, waiting: 1 });
+    held[1].release();
+    held.push(await p);
+    expect(fifth).toBe(true);
+    for (const l of held) l.release();
+    // A batch touching both keys takes one place with both costs summed.
+    const lease = await gate.acquireAll(new Map([[u, 2], [m, 3]]));
+    expect(gate.stats(m)).toMatchObject({ inFlight: 1, usedInWindow: 5 + 5 });
+    lease.release();
+    gate.pause(u, gate.nowMs() + 1000);
+    expect(gate.stats(m).pausedUntilMs).toBeGreaterThan(0);
+    expect(() => gate.alias(m, m)).toThrow(RangeError);
+  });
+});
+
 describe('MailboxGate properties', () => {
   it('in flight ≤ max, FIFO per key, ≤ budget per window, and every live waiter is served in the end', async () => {
     const op: fc.Arbitrary<Op> = fc.oneof(

@@ -299,3 +299,17 @@ test('onlyItemIds: listing stops once every id is found', async () => {
   await collect(source.items({ user: u.mail }, { onlyItemIds: [first.items[0].id] }));
   expect(sb.stats().mailboxes[u.primary!.id].requests).toBeLessThan(reqAll);
 });
+
+test('one gate per mailbox across both APIs: exportItems and the REST re-reads of the same primary stay ≤ 4 in flight together', async () => {
+  const { sb: both, source: src } = await start({ faults: { rateMalformed: 0.5, seed: 5 }, latencyMs: 15 });
+  const u = user('Adele');
+  const evs = await collect(src.items({ user: u.mail }, { batchSize: 1, maxAhead: 16 }));
+  const reread = itemsOf(evs).filter((i) => i.fidelity === 'rest').length;
+  expect(reread).toBeGreaterThan(3);
+  const s = both.stats().mailboxes[u.primary!.id];
+  expect(s.maxInFlight).toBeLessThanOrEqual(4);
+  expect(s.rejectedConcurrency).toBe(0);
+  expect(src.client.gate.canonicalKey(`user:${u.mail.toLowerCase()}`)).toBe(`mailbox:${u.primary!.id.toLowerCase()}`);
+  // eslint-disable-next-line no-console
+  console.log(`shared gate: ${s.requests} requests on the primary (${reread} REST re-reads), maxInFlight ${s.maxInFlight}`);
+});

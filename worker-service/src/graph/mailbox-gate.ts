@@ -70,6 +70,7 @@ export class MailboxGate {
   readonly windowMs: number;
   private readonly now: () => number;
   private readonly keys = new Map<string, KeyState>();
+  private readonly aliases = new Map<string, string>();
 
   /** @throws RangeError when a setting is not a positive integer */
   constructor(options: MailboxGateOptions = {}) {
@@ -87,6 +88,7 @@ export class MailboxGate {
    * @throws RangeError when cost is out of range
    */
   acquire(key: string, cost = 1, signal?: AbortSignal | null): Promise<GateLease> {
+    key = this.canonicalKey(key);
     if (!Number.isInteger(cost) || cost < 1 || cost > this.maxRequestsPerWindow) {
       return Promise.reject(new RangeError(`gate cost ${cost} outside 1..${this.maxRequestsPerWindow}`));
     }
@@ -116,9 +118,15 @@ export class MailboxGate {
    * @throws as acquire; places already taken are released first
    */
   async acquireAll(costs: ReadonlyMap<string, number>, signal?: AbortSignal | null): Promise<GateLease> {
+    // Aliased keys are merged first (a batch touching a user's REST API and its primary mailbox takes one place).
+    const merged = new Map<string, number>();
+    for (const [k, n] of costs) {
+      const c = this.canonicalKey(k);
+      merged.set(c, Math.min(this.maxRequestsPerWindow, (merged.get(c) ?? 0) + n));
+    }
     const leases: GateLease[] = [];
     try {
-      for (const key of [...costs.keys()].sort()) leases.push(await this.acquire(key, costs.get(key)!, signal));
+      for (const key of [...merged.keys()].sort()) leases.push(await this.acquire(key, merged.get(key)!, signal));
     } catch (err) {
       for (const l of leases) l.release();
       throw err;
@@ -132,9 +140,28 @@ export class MailboxGate {
    * are unaffected; a later pause never shortens an earlier one.
    */
   pause(key: string, untilMs: number): void {
+    key = this.canonicalKey(key);
     const state = this.state(key);
     if (untilMs > state.pausedUntilMs) state.pausedUntilMs = untilMs;
     this.pump(key, state);
+  }
+
+  /**
+   * Makes `key` share the gate of `canonical`: Graph throttles a mailbox once, whichever API
+   * names it, so a user's REST calls (`user:<upn>`) and the mailbox API on the same primary
+   * (`mailbox:<MBX id>`) must share the 4 places. Aliases are not chained (`canonical` is used as
+   * given) and stay for the gate's life; re-aliasing a key to another canonical replaces it.
+   * Call before requests for `key` are in flight (a place held under the old key counts there).
+   * @throws RangeError when key === canonical
+   */
+  alias(key: string, canonical: string): void {
+    if (key === canonical) throw new RangeError(`gate alias of ${key} to itself`);
+    this.aliases.set(key, canonical);
+  }
+
+  /** The key whose places `key` uses (itself unless aliased). */
+  canonicalKey(key: string): string {
+    return this.aliases.get(key) ?? key;
   }
 
   /** The gate's clock (epoch ms). */
@@ -142,7 +169,7 @@ export class MailboxGate {
 
   /** Current counters of `key` (zeros for an unknown key). */
   stats(key: string): GateStats {
-    const state = this.keys.get(key);
+    const state = this.keys.get(this.canonicalKey(key));
     if (!state) return { inFlight: 0, waiting: 0, usedInWindow: 0, pausedUntilMs: 0 };
     this.expire(state, this.now());
     return {

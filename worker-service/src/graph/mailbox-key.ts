@@ -13,9 +13,10 @@ const MAILBOXES_PATH = /\/admin\/exchange\/mailboxes(?:\/([^/?#]+)|\('([^']+)'\)
  * The gate key of a request URL (absolute or a path), or undefined when it addresses no mailbox
  * (e.g. `/users?$search=…`, `/$batch`, `/me/…`: the signed-in user's mailbox is unknown by id here).
  * Keys are `user:<id>` and `mailbox:<id>`, percent-decoded and lower-cased: Graph ids and UPNs
- * compare case-insensitively, and `/users/{upn}/messages` and `/admin/exchange/mailboxes/MBX:…` get
- * different keys although they may be the same mailbox (the mailbox API and the mail API are
- * throttled as different resources in practice; the callers of one job use one of them).
+ * compare case-insensitively. `/users/{upn}/messages` and `/admin/exchange/mailboxes/MBX:…` get
+ * different keys although they may be the same mailbox; Graph throttles the mailbox once for both,
+ * so the source joins them with `MailboxGate.alias(user key, primary mailbox key)` once it knows
+ * the owner's primary mailbox id (source.ts `shareOwnerGate`).
  */
 export function mailboxKeyOf(urlOrPath: string): string | undefined {
   const path = pathOf(urlOrPath);

@@ -13,6 +13,7 @@ import type { MapiFolder } from '../mapi/item';
 import type { GraphClient } from './client';
 import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxItem } from './discovery';
 import { GraphError } from './errors';
+import { mailboxKeyOf } from './mailbox-key';
 import { dateAccepted, folderFilter, idFilter, typeAccepted, type IdFilter } from './source-filters';
 import { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
 import { readRestMessage, restItems } from './source-rest';
@@ -33,6 +34,8 @@ export const DEFAULT_MAX_AHEAD = 8;
 export interface ResolvedMailbox {
   mailboxId?: string;
   user?: string;
+  /** The owner's primary mailbox id, when learned (REST calls count against it). */
+  primaryMailboxId?: string;
 }
 
 /**
@@ -45,9 +48,30 @@ export async function resolveMailbox(client: GraphClient, mailbox: SourceMailbox
   const ids = await getMailboxIds(client, mailbox.user, { includeArchive: mailbox.archive === true, signal });
   if (mailbox.archive) {
     if (!ids.inPlaceArchiveMailboxId) throw new GraphError({ code: 'NoArchive', statusCode: 404, method: 'GET', path: `/users/${idSegment(mailbox.user)}/settings/exchange`, graphMessage: 'the user has no in-place archive' });
-    return { mailboxId: ids.inPlaceArchiveMailboxId, user: mailbox.user };
+    return { mailboxId: ids.inPlaceArchiveMailboxId, user: mailbox.user, primaryMailboxId: ids.primaryMailboxId };
   }
-  return { mailboxId: ids.primaryMailboxId, user: mailbox.user };
+  return { mailboxId: ids.primaryMailboxId, user: mailbox.user, primaryMailboxId: ids.primaryMailboxId };
+}
+
+/**
+ * Makes the client's gate count the owner's REST calls (`/users/{user}/…`, gate key `user:…`) in
+ * the gate of the primary mailbox (`mailbox:{MBX id}`): Graph throttles the mailbox once for both
+ * APIs, so together they must stay ≤ 4 in flight. Learns the primary id through settings/exchange
+ * when not known yet (a `{ mailboxId, user }` caller); when that fails the keys stay apart.
+ */
+export async function shareOwnerGate(client: GraphClient, resolved: ResolvedMailbox, signal?: AbortSignal): Promise<void> {
+  if (!resolved.user) return;
+  let primary = resolved.primaryMailboxId;
+  if (!primary) {
+    try { primary = (await getMailboxIds(client, resolved.user, { includeArchive: false, signal })).primaryMailboxId; } catch (e) {
+      if (signal?.aborted) throw e;
+      return;
+    }
+    resolved.primaryMailboxId = primary;
+  }
+  const userKey = mailboxKeyOf(`/users/${idSegment(resolved.user)}/messages`);
+  const mailboxKey = mailboxKeyOf(`/admin/exchange/mailboxes/${idSegment(primary)}/folders`);
+  if (userKey && mailboxKey && userKey !== mailboxKey) client.gate.alias(userKey, mailboxKey);
 }
 
 /** Whether a message class is mail that the REST path can re-read (`IPM.Note` and its subclasses). */
@@ -78,6 +102,7 @@ export async function* sourceItems(client: GraphClient, mailbox: SourceMailbox, 
   const resolved = await resolveMailbox(client, mailbox, options.signal);
   const rest = options.mode === 'rest' || !client.cloud.exportItemsAvailable;
   if (rest && !resolved.user) throw new TypeError('the REST path needs the mailbox owner: pass { user } (or { mailboxId, user })');
+  await shareOwnerGate(client, resolved, options.signal);
   const queue = new OrderedQueue<SourceEvent[]>(Math.max(1, options.maxAhead ?? DEFAULT_MAX_AHEAD));
   const ids = idFilter(options);
   const produce = async (): Promise<void> => {
