@@ -1,10 +1,12 @@
 /**
  * Sending OData collections: a page of a stable list with `@odata.nextLink` (skip token), and delta
- * rounds (`@odata.deltaLink`, `@removed` entries for deletions since the token's sequence number).
+ * rounds (`@odata.deltaLink`, `@removed` entries for deletions since the token's sequence number;
+ * 410 SyncStateNotFound for a token older than `tenant.expireDeltaTokens()`).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context';
 import { stateOf } from './context';
+import { SandboxGraphError } from './graph-errors';
 import { applySelect, decodeToken, encodeToken, linkTo, pageSizeOf, queryOf } from './odata';
 
 /** `@odata.context` for a path (`$metadata#…`). */
@@ -63,7 +65,12 @@ export function sendDelta(ctx: SandboxContext, req: FastifyRequest, reply: Fasti
     offset = t.offset;
     size = t.size ?? pageSizeOf(req, reply, ctx.paging);
   } else {
-    if (q.$deltatoken) since = decodeToken(q.$deltatoken, scope).since ?? 0;
+    if (q.$deltatoken) {
+      since = decodeToken(q.$deltatoken, scope).since ?? 0;
+      if (since < ctx.tenant.deltaValidFromSeq) {
+        throw new SandboxGraphError(410, 'SyncStateNotFound', 'The sync state for this delta token was not found (it expired). Resync required: start a full delta round without the token.');
+      }
+    }
     size = pageSizeOf(req, reply, ctx.paging);
   }
   const changed: (() => Record<string, unknown>)[] = [

@@ -96,6 +96,8 @@ export class SandboxTenant {
   private readonly itemsById = new Map<string, SandboxItem>();
   /** Change sequence: bumped by every change; delta tokens carry it. */
   seq = 1;
+  /** Delta tokens whose round ended before this sequence number answer 410 SyncStateNotFound. */
+  deltaValidFromSeq = 0;
 
   constructor(readonly tenantId: string, readonly domain: string) {}
 
@@ -144,6 +146,15 @@ export class SandboxTenant {
   }
 
   /** Removes an item (delta rounds after this report it as `@removed`). */
+  /**
+   * The knob for expired delta tokens: every deltaLink issued so far answers 410 Gone
+   * `SyncStateNotFound` (as Exchange does once its delta token cache has dropped the sync state),
+   * and the client must start a full round. deltaLinks issued afterwards work.
+   */
+  expireDeltaTokens(): void {
+    this.deltaValidFromSeq = ++this.seq;
+  }
+
   removeItem(id: string): boolean {
     const it = this.itemsById.get(id);
     if (!it) return false;
