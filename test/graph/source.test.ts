@@ -4,7 +4,7 @@
  * REST fallback; faults with ≤ 4 in flight; malformed items → FtsDecodeFailed → REST; delta passes.
  */
 import { createHash } from 'node:crypto';
-import { GraphClient, StaticTokenSource, customCloud } from '../../worker-service/src/graph';
+import { CLOUDS, GraphClient, StaticTokenSource, customCloud, type GraphCloud } from '../../worker-service/src/graph';
 import { encodeExportItem } from '../../worker-service/src/convert/fts/encode';
 import { GraphSource, olderThanDays, planBatches, type SourceEvent, type SourceItemEvent, type SourceOptions } from '../../worker-service/src/graph/source';
 import { TAG } from '../../worker-service/src/mapi/tags';
@@ -241,9 +241,19 @@ test('pipelining: with 30 ms latency, export batches overlap with the listing an
   console.log(`pipelining: ${stats.requests} requests in ${ms} ms (serial would be ≥ ${stats.requests * 30} ms)`);
 });
 
+let freshOne: Promise<{ fresh: SandboxTenant; own: SandboxHandle; src: GraphSource }> | undefined;
+/** A tenant of its own (tests here change it: removals, expired delta tokens) on its own server. */
+function freshSandbox(): Promise<{ fresh: SandboxTenant; own: SandboxHandle; src: GraphSource }> {
+  freshOne ??= (async () => {
+    const fresh = await buildTenant({ mailLimit: 150 });
+    const { sb: own, source: src } = await start({ tenant: fresh });
+    return { fresh, own, src };
+  })();
+  return freshOne;
+}
+
 test('onlyItemIds: exactly those items, grouped by folder and exported by id; ids no longer present → ErrorItemNotFound; no deltaLink', async () => {
-  const fresh = await buildTenant({ mailLimit: 150 });
-  const { sb: own, source: src } = await start({ tenant: fresh });
+  const { fresh, own, src } = await freshSandbox();
   const u = fresh.users.find((x) => x.givenName === 'Adele')!;
   const folders = mailboxFolders(u.primary!).filter((f) => f.items.length >= 2);
   expect(folders.length).toBeGreaterThanOrEqual(2);
@@ -312,4 +322,71 @@ test('one gate per mailbox across both APIs: exportItems and the REST re-reads o
   expect(src.client.gate.canonicalKey(`user:${u.mail.toLowerCase()}`)).toBe(`mailbox:${u.primary!.id.toLowerCase()}`);
   // eslint-disable-next-line no-console
   console.log(`shared gate: ${s.requests} requests on the primary (${reread} REST re-reads), maxInFlight ${s.maxInFlight}`);
+});
+
+test('delta: a saved deltaLink refused with 410 SyncStateNotFound → a DeltaResync notice and a full re-listing of that folder (exportItems and REST)', async () => {
+  const { fresh, own, src } = await freshSandbox();
+  const u = fresh.users.find((x) => x.givenName === 'Alex')!;
+  const first = await collect(src.items({ user: u.mail }));
+  const links = Object.fromEntries(first.flatMap((e) => (e.kind === 'folderEnd' ? [[e.folderId, e.deltaLink!]] : [])));
+  const restClient = new GraphClient({ cloud: customCloud({ graphBaseUrl: own.graphUrl, loginBaseUrl: own.authorityUrl, exportItemsAvailable: false }), tokenSource: new StaticTokenSource(await appToken(own)) });
+  const restSrc = new GraphSource(restClient);
+  const restFirst = await collect(restSrc.items({ user: u.mail }));
+  const restLinks = Object.fromEntries(restFirst.flatMap((e) => (e.kind === 'folderEnd' && e.deltaLink ? [[e.folderId, e.deltaLink]] : [])));
+  expect(Object.keys(restLinks).length).toBeGreaterThan(2);
+  fresh.expireDeltaTokens();
+
+  const again = await collect(src.items({ user: u.mail }, { since: links }));
+  const notices = again.filter((e) => e.kind === 'notice');
+  const folders = mailboxFolders(u.primary!);
+  expect(notices.map((n) => (n.kind === 'notice' ? [n.code, n.folderId, n.statusCode, n.graphCode] : []))).toEqual(folders.map((f) => ['DeltaResync', f.id, 410, 'SyncStateNotFound']));
+  // Each notice comes right after its folder event, and the folder is listed in full.
+  for (const n of notices) expect(again[again.indexOf(n) - 1]).toMatchObject({ kind: 'folder', folder: { id: (n as { folderId: string }).folderId } });
+  expectFullRead(again.filter((e) => e.kind !== 'notice'), u.primary!);
+  const ends = again.filter((e) => e.kind === 'folderEnd');
+  expect(ends.every((e) => e.kind === 'folderEnd' && e.fullResync === true && /\$deltatoken=/.test(e.deltaLink ?? ''))).toBe(true);
+  // The new deltaLinks work: the next pass is quiet.
+  const newLinks = Object.fromEntries(ends.map((e) => (e.kind === 'folderEnd' ? [e.folderId, e.deltaLink!] : ['', ''])));
+  const third = await collect(src.items({ user: u.mail }, { since: newLinks }));
+  expect(third.filter((e) => e.kind === 'item' || e.kind === 'notice' || e.kind === 'error')).toEqual([]);
+
+  const restAgain = await collect(restSrc.items({ user: u.mail }, { since: restLinks }));
+  const restNotices = restAgain.filter((e) => e.kind === 'notice' && e.code === 'DeltaResync');
+  expect(restNotices.map((n) => (n.kind === 'notice' ? n.folderId : '')).sort()).toEqual(Object.keys(restLinks).sort());
+  expect(itemsOf(restAgain).map((i) => i.sourceId).sort()).toEqual(itemsOf(restFirst).map((i) => i.sourceId).sort());
+  expect(restAgain.filter((e) => e.kind === 'error')).toEqual([]);
+});
+
+describe('clouds: where exportItems is unavailable the source falls back to REST and says why', () => {
+  const named = (name: 'global' | 'usgov' | 'dod' | 'china'): GraphCloud => ({ ...CLOUDS[name], graphBaseUrl: sb.graphUrl, loginBaseUrl: sb.authorityUrl, graphScope: `${sb.graphUrl}/.default` });
+  test.each([
+    ['global', 'auto', 'full', undefined],
+    ['global', 'rest', 'rest', 'mode'],
+    ['usgov', 'auto', 'rest', 'cloud'],
+    ['dod', 'auto', 'rest', 'cloud'],
+    ['china', 'auto', 'rest', 'cloud'],
+  ] as const)('%s cloud, mode %s → fidelity %s, notice %s', async (cloudName, mode, fidelity, reason) => {
+    const client = new GraphClient({ cloud: named(cloudName), tokenSource: new StaticTokenSource(await appToken(sb)), retry: { baseDelayMs: 5, maxDelayMs: 50 } });
+    const u = user('Alex');
+    const evs = await collect(new GraphSource(client).items({ user: u.mail }, { mode, includeFolders: ['Inbox', 'Contacts'] }));
+    expect(evs.filter((e) => e.kind === 'error')).toEqual([]);
+    const got = itemsOf(evs);
+    expect(got.length).toBeGreaterThan(0);
+    expect(new Set(got.map((g) => g.fidelity))).toEqual(new Set([fidelity]));
+    const notices = evs.filter((e) => e.kind === 'notice');
+    if (reason === undefined) expect(notices).toEqual([]);
+    else {
+      expect(evs[0]).toMatchObject({ kind: 'notice', code: 'RestFallback', reason });
+      expect(notices).toHaveLength(1);
+      if (reason === 'cloud') expect((evs[0] as { message: string }).message).toContain(`the ${cloudName} cloud has no exportItems`);
+    }
+    const truth = mailboxFolders(u.primary!).filter((f) => ['Inbox', 'Contacts'].includes(f.displayName) || pathOf(f)[0] === 'Inbox').flatMap((f) => f.items);
+    expect(got.map((g) => g.sourceId).sort()).toEqual(truth.map((t) => t.id).sort());
+  });
+
+  test('an archive in a cloud without exportItems → ExportItemsUnavailable (REST reaches only the primary)', async () => {
+    const client = new GraphClient({ cloud: named('usgov'), tokenSource: new StaticTokenSource(await appToken(sb)) });
+    await expect(collect(new GraphSource(client).items({ user: user('Adele').mail, archive: true }))).rejects.toMatchObject({ code: 'ExportItemsUnavailable' });
+    await expect(collect(source.items({ mailboxId: user('Adele').archive!.id, user: user('Adele').mail }, { mode: 'rest' }))).rejects.toMatchObject({ code: 'ExportItemsUnavailable' });
+  });
 });

@@ -1,7 +1,9 @@
 /**
  * Helpers of the Graph source (source.ts): an ordered, bounded queue that lets enumeration run ahead
- * of the consumer while exports are in flight, and the exportItems batch planner.
+ * of the consumer while exports are in flight, the exportItems batch planner, and the test for an
+ * expired delta token.
  */
+import { GraphError } from './errors';
 
 /**
  * An ordered queue of pending results with a capacity. The producer pushes promises (requests
@@ -73,6 +75,17 @@ export class OrderedQueue<T> {
     this.waitingProducer = undefined;
     w?.();
   }
+}
+
+/** Graph's codes for a delta token whose sync state is gone (delta-query-overview: start a full round). */
+const RESYNC_CODES = /^(syncStateNotFound|syncStateInvalid|resyncRequired)$/i;
+
+/**
+ * Whether a failed delta request means "the saved deltaLink no longer works, list in full":
+ * 410 Gone, or one of Graph's sync-state codes whatever the status.
+ */
+export function isDeltaExpired(e: unknown): e is GraphError {
+  return e instanceof GraphError && (e.statusCode === 410 || RESYNC_CODES.test(e.code) || RESYNC_CODES.test(e.innerCode ?? ''));
 }
 
 /** Limits of one exportItems call. */

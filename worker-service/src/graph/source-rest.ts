@@ -13,7 +13,7 @@ import type { GraphClient } from './client';
 import { idSegment, pages, values } from './discovery';
 import { GraphError } from './errors';
 import { dateAccepted, folderFilter, typeAccepted, type IdFilter } from './source-filters';
-import type { OrderedQueue } from './source-pipeline';
+import { isDeltaExpired, type OrderedQueue } from './source-pipeline';
 import type { SourceErrorEvent, SourceEvent, SourceItemEvent, SourceOptions } from './source-types';
 
 type Json = Record<string, unknown>;
@@ -78,27 +78,43 @@ export async function restItems(client: GraphClient, user: string, options: Sour
     let deltaLink: string | undefined;
     const removedIds: string[] = [];
     let listed = 0;
-    try {
-      for await (const p of pages<Json>(client, (delta && options.since?.[id]) || list, listing)) {
-        if (queue.cancelled) return;
-        for (const json of p.value) {
-          if (json['@removed']) { removedIds.push(String(json.id)); continue; }
-          if (ids ? !ids.take(String(json.id)) : !dateAccepted(json, options.dateRange)) continue;
-          listed++;
-          await open();
-          await queue.push(convert(json).then(
-            (ev): SourceEvent[] => (typeAccepted(String(ev.item.properties.get(TAG.PidTagMessageClass.id) ?? cls), options.itemTypes) ? [{ ...ev, path }] : []),
-            (e: unknown): SourceEvent[] => [errorOf(e, String(json.id), path)]));
+    let link = (delta && options.since?.[id]) || undefined;
+    let fullResync = false;
+    const seen = new Set<string>();
+    for (;;) {
+      try {
+        for await (const p of pages<Json>(client, link ?? list, listing)) {
+          if (queue.cancelled) return;
+          for (const json of p.value) {
+            const jid = String(json.id);
+            if (json['@removed']) { removedIds.push(jid); continue; }
+            if (ids ? !ids.take(jid) : !dateAccepted(json, options.dateRange)) continue;
+            if (fullResync && seen.has(jid)) continue;
+            if (link) seen.add(jid);
+            listed++;
+            await open();
+            await queue.push(convert(json).then(
+              (ev): SourceEvent[] => (typeAccepted(String(ev.item.properties.get(TAG.PidTagMessageClass.id) ?? cls), options.itemTypes) ? [{ ...ev, path }] : []),
+              (e: unknown): SourceEvent[] => [errorOf(e, jid, path)]));
+          }
+          if (p.deltaLink) deltaLink = p.deltaLink;
+          if (ids?.complete()) break;
         }
-        if (p.deltaLink) deltaLink = p.deltaLink;
-        if (ids?.complete()) break;
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        if (link && isDeltaExpired(e)) {
+          await open();
+          await queue.push(done([{ kind: 'notice', code: 'DeltaResync', folderId: id, path, graphCode: e.code, statusCode: e.statusCode, message: `the saved deltaLink of folder "${names.join('/')}" was refused (${e.statusCode} ${e.code}); listing the folder in full` }]));
+          link = undefined;
+          fullResync = true;
+          continue;
+        }
+        await open();
+        await queue.push(done([errorOf(e, id, path)]));
       }
-    } catch (e) {
-      if (options.signal?.aborted) throw e;
-      await open();
-      await queue.push(done([errorOf(e, id, path)]));
+      break;
     }
-    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed }]));
+    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, ...(fullResync ? { fullResync } : {}) }]));
   };
   const pim = (convert: (json: unknown) => { item: SourceItemEvent['item'] }) => async (json: Json): Promise<Omit<SourceItemEvent, 'path'>> => {
     const text = JSON.stringify(json);

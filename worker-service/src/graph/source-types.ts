@@ -118,6 +118,30 @@ export interface SourceErrorEvent {
   path?: MapiFolder[];
 }
 
+/**
+ * Something the reader should know that is not a failure, logged and shown in the summary:
+ * - `RestFallback` (first event of a read): exportItems is not used for this mailbox (`reason`
+ *   `cloud` = the cloud has no exportItems, e.g. GCC High, DoD, 21Vianet; `mode` = `mode: 'rest'`
+ *   asked for); every item comes with fidelity `rest`, and notes and journal items are not read.
+ * - `DeltaResync` (before a folder's items): the saved deltaLink of that folder was refused with
+ *   410 Gone (`SyncStateNotFound`/`SyncStateInvalid`/`resyncRequired`: Exchange dropped the sync
+ *   state); the folder is re-listed in full, so items already exported by an earlier pass come again
+ *   (the consumer dedupes by `sourceId`). The folder's `folderEnd` has `fullResync: true`.
+ */
+export interface SourceNoticeEvent {
+  kind: 'notice';
+  code: 'RestFallback' | 'DeltaResync';
+  message: string;
+  /** RestFallback: why. */
+  reason?: 'cloud' | 'mode';
+  /** DeltaResync: the folder. */
+  folderId?: string;
+  path?: MapiFolder[];
+  /** DeltaResync: Graph's error code and status that refused the deltaLink. */
+  graphCode?: string;
+  statusCode?: number;
+}
+
 /** A folder's items are done; keep `deltaLink` for the next incremental pass. */
 export interface SourceFolderEndEvent {
   kind: 'folderEnd';
@@ -129,7 +153,9 @@ export interface SourceFolderEndEvent {
   removedIds: string[];
   /** Items listed (after filters) and items yielded / failed for this folder. */
   listed: number;
+  /** The saved deltaLink was refused (410) and the folder was re-listed in full (see the `DeltaResync` notice). */
+  fullResync?: boolean;
 }
 
 /** What {@link items} yields. */
-export type SourceEvent = SourceFolderEvent | SourceItemEvent | SourceErrorEvent | SourceFolderEndEvent;
+export type SourceEvent = SourceFolderEvent | SourceItemEvent | SourceErrorEvent | SourceFolderEndEvent | SourceNoticeEvent;

@@ -15,13 +15,13 @@ import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxItem
 import { GraphError } from './errors';
 import { mailboxKeyOf } from './mailbox-key';
 import { dateAccepted, folderFilter, idFilter, typeAccepted, type IdFilter } from './source-filters';
-import { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
+import { OrderedQueue, planBatches, isDeltaExpired, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
 import { readRestMessage, restItems } from './source-rest';
 import type { SourceErrorEvent, SourceEvent, SourceMailbox, SourceOptions } from './source-types';
 
 export * from './source-types';
 export { folderFilter, typeAccepted, dateAccepted, olderThanDays, idFilter, type IdFilter } from './source-filters';
-export { OrderedQueue, planBatches, EXPORT_ITEMS_MAX_IDS, type BatchLimits } from './source-pipeline';
+export { OrderedQueue, planBatches, isDeltaExpired, EXPORT_ITEMS_MAX_IDS, type BatchLimits } from './source-pipeline';
 
 /** Default byte budget of one exportItems call (sum of mailboxItem.size). */
 export const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024;
@@ -99,16 +99,24 @@ export class GraphSource {
  *         TypeError when the REST path is needed and no user is known
  */
 export async function* sourceItems(client: GraphClient, mailbox: SourceMailbox, options: SourceOptions = {}): AsyncGenerator<SourceEvent, void, undefined> {
-  const resolved = await resolveMailbox(client, mailbox, options.signal);
   const rest = options.mode === 'rest' || !client.cloud.exportItemsAvailable;
+  // REST needs no mailbox id for a primary (settings/exchange may not exist where exportItems does not).
+  const resolved = rest && !('mailboxId' in mailbox) && !mailbox.archive ? { user: mailbox.user } : await resolveMailbox(client, mailbox, options.signal);
   if (rest && !resolved.user) throw new TypeError('the REST path needs the mailbox owner: pass { user } (or { mailboxId, user })');
   await shareOwnerGate(client, resolved, options.signal);
+  if (rest && resolved.mailboxId && resolved.primaryMailboxId && resolved.mailboxId.toLowerCase() !== resolved.primaryMailboxId.toLowerCase()) {
+    throw new GraphError({
+      code: 'ExportItemsUnavailable', statusCode: 0, method: 'POST', path: `/admin/exchange/mailboxes/${idSegment(resolved.mailboxId)}/exportItems`,
+      graphMessage: client.cloud.exportItemsAvailable ? 'mode "rest" cannot read an in-place archive: REST reaches only the primary mailbox' : `the ${client.cloud.name} cloud has no exportItems, and REST reaches only the primary mailbox: its in-place archive cannot be read`,
+    });
+  }
   const queue = new OrderedQueue<SourceEvent[]>(Math.max(1, options.maxAhead ?? DEFAULT_MAX_AHEAD));
   const ids = idFilter(options);
   const produce = async (): Promise<void> => {
     await (rest ? restItems(client, resolved.user!, listingOptions(options), queue, ids) : produceFull(client, resolved, options, queue, ids));
     if (ids && !queue.cancelled) await queue.push(done(missingIdErrors(ids)));
   };
+  if (rest) yield restFallbackNotice(client);
   const producer = produce().then(() => queue.end(), (e: unknown) => queue.end(e));
   try {
     for await (const events of queue.drain()) yield* events;
@@ -123,6 +131,13 @@ const done = <T>(v: T): Promise<T> => Promise.resolve(v);
 /** SHA-256 hex of bytes already in memory (the item's source data). */
 export function sha256Hex(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The first event of a REST read: why exportItems is not used, and what that means. */
+export function restFallbackNotice(client: GraphClient): SourceEvent {
+  const reason = client.cloud.exportItemsAvailable ? 'mode' : 'cloud';
+  const why = reason === 'cloud' ? `the ${client.cloud.name} cloud has no exportItems (Graph's mailbox export API is global-service only)` : 'mode "rest" was asked for';
+  return { kind: 'notice', code: 'RestFallback', reason, message: `${why}: items are read through REST (mail as MIME, contacts, events, To Do tasks) with fidelity "rest"; notes and journal items are not read` };
 }
 
 /** `onlyItemIds` that no folder listed: Graph's ErrorItemNotFound, one event each. */
@@ -170,27 +185,43 @@ async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: Sour
       for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, path, options));
       pending = keep;
     };
-    try {
-      for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: options.since?.[f.id], signal: options.signal, maxPageSize: pageSize })) {
-        if (queue.cancelled) return;
-        for (const it of page.value) {
-          if (it['@removed']) { removedIds.push(it.id); continue; }
-          if (ids ? !ids.take(it.id) : !typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
-          pending.push(it);
-          listed++;
+    let link = options.since?.[f.id];
+    let fullResync = false;
+    const seen = new Set<string>(); // ids pushed in this folder, kept only while an incremental round may restart
+    for (;;) {
+      try {
+        for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: link, signal: options.signal, maxPageSize: pageSize })) {
+          if (queue.cancelled) return;
+          for (const it of page.value) {
+            if (it['@removed']) { removedIds.push(it.id); continue; }
+            if (ids ? !ids.take(it.id) : !typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
+            if (fullResync && seen.has(it.id)) continue;
+            if (link) seen.add(it.id);
+            pending.push(it);
+            listed++;
+          }
+          if (page.deltaLink) deltaLink = page.deltaLink;
+          await flush(false);
+          if (ids?.complete()) break;
         }
-        if (page.deltaLink) deltaLink = page.deltaLink;
-        await flush(false);
-        if (ids?.complete()) break;
+        await flush(true);
+      } catch (e) {
+        if (options.signal?.aborted) throw e;
+        if (link && isDeltaExpired(e)) {
+          // The saved sync state is gone: say so, then list the folder in full (without repeating what this round already gave).
+          await open();
+          await queue.push(done([{ kind: 'notice', code: 'DeltaResync', folderId: f.id, path, graphCode: e.code, statusCode: e.statusCode, message: `the saved deltaLink of folder "${f.path.join('/')}" was refused (${e.statusCode} ${e.code}); listing the folder in full` }]));
+          link = undefined;
+          fullResync = true;
+          continue;
+        }
+        await flush(true);
+        await open();
+        await queue.push(done([errorEvent(e, f.id, path)]));
       }
-      await flush(true);
-    } catch (e) {
-      if (options.signal?.aborted) throw e;
-      await flush(true);
-      await open();
-      await queue.push(done([errorEvent(e, f.id, path)]));
+      break;
     }
-    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed }]));
+    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, ...(fullResync ? { fullResync } : {}) }]));
   }
 }
 
