@@ -48,6 +48,17 @@ export interface Destination {
   list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]>;
   /** Deletes an object; absent is not an error. */
   delete(name: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Deletes the whole container/directory with everything in it, but only when Outport created it
+   * (container metadata `createdby=outport`; a directory's marker file `.outport-container.json`).
+   * @throws StorageError "ContainerNotOurs" when it was created by someone else (nothing deleted),
+   *   "ContainerNotFound" when absent */
+  deleteContainer(signal?: AbortSignal): Promise<void>;
+  /**
+   * A short-lived read-only URL of an object (a service SAS, `sp=r`, valid `minutes`, default 15), or
+   * undefined when the credential cannot mint one (a SAS URL destination, a directory).
+   * Azure "Create a service SAS" (learn.microsoft.com/rest/api/storageservices/create-service-sas). */
+  readUrl(name: string, minutes?: number): Promise<string | undefined>;
 }
 
 /** Codes of {@link StorageError}. */
