@@ -6,7 +6,7 @@
 import { AzureBlobDestination, type AzureBlobOptions } from './azure';
 import type { Destination } from './destination';
 import { DirectoryDestination } from './directory';
-import type { DestinationConfig } from './validate';
+import { validateDestination, type DestinationConfig, type FieldError } from './validate';
 
 export { AzureBlobDestination, DEFAULT_BLOCK_SIZE_BYTES, DEFAULT_MAX_BLOCKS_IN_FLIGHT } from './azure';
 export type { AzureBlobOptions } from './azure';
@@ -39,4 +39,22 @@ export function createDestination(config: DestinationConfig, options: CreateDest
     case 'azure': return new AzureBlobDestination(config, options.azure);
     case 'directory': return new DirectoryDestination(config.path);
   }
+}
+
+/**
+ * Validates `input` and, only when it is valid, creates the destination and runs `ensure()` (creating
+ * the container or directory when missing). Invalid input touches no storage.
+ * @param input  DestinationInput (docs/api.md) or {directory}
+ * @param field  JSON path of the destination in the request, for the errors (default "destination")
+ * @returns `{ok: true, destination, config}` or `{ok: false, errors}`
+ * @throws StorageError from ensure() (AuthenticationFailed, Unreachable, …) */
+export async function openDestination(
+  input: unknown,
+  options: CreateDestinationOptions & { field?: string; signal?: AbortSignal } = {},
+): Promise<{ ok: true; destination: Destination; config: DestinationConfig } | { ok: false; errors: FieldError[] }> {
+  const checked = validateDestination(input, options.field);
+  if (!checked.ok) return checked;
+  const destination = createDestination(checked.config, options);
+  await destination.ensure(options.signal);
+  return { ok: true, destination, config: checked.config };
 }
