@@ -1,0 +1,30 @@
+/**
+ * Picks the sign-in for this pane: the sandbox password sign-in when the worker says its tenant is
+ * the sandbox; Nested App Authentication when Outlook supports NestedAppAuth 1.1; otherwise the
+ * Office-dialog fallback (FACTS.md "Authentication").
+ */
+import type { ApiConfig } from '../api/types';
+import type { OfficeHost } from '../office/office';
+import { DialogAuth } from './dialog';
+import { NaaAuth, type NestableFactory } from './naa';
+import { SandboxAuth } from './sandbox';
+import type { AuthProvider } from './types';
+
+/** Requirement set that carries NAA in Outlook (Microsoft Learn "Nested app authentication requirement sets"). */
+export const NAA_REQUIREMENT = { name: 'NestedAppAuth', version: '1.1' } as const;
+
+export interface ChooseAuthOptions {
+  /** Absolute URL of signin.html for the dialog fallback. */
+  signInPageUrl: string;
+  /** Injected in tests. */
+  nestableFactory?: NestableFactory;
+  fetch?: typeof fetch;
+}
+
+/** The provider for `config` on `office`. */
+export function chooseAuth(config: ApiConfig, office: OfficeHost, options: ChooseAuthOptions): AuthProvider {
+  const settings = { clientId: config.clientId, authorityUrl: config.authorityUrl, apiScope: config.apiScope };
+  if (config.sandbox) return new SandboxAuth(settings, options.fetch);
+  if (office.isSetSupported(NAA_REQUIREMENT.name, NAA_REQUIREMENT.version)) return new NaaAuth(settings, options.nestableFactory);
+  return new DialogAuth(settings, office, options.signInPageUrl);
+}
