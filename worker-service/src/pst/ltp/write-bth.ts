@@ -19,21 +19,21 @@ export function reserveBthHeader(heap: HeapBuilder): number {
 
 /**
  * Writes a BTH into `heap` and returns the HID of its BTHHEADER.
- * @param records  cbKey + cbEnt bytes each, sorted by key (little-endian unsigned key compare)
+ * @param records  the records packed back to back, cbKey + cbEnt bytes each, sorted by key
+ *   (little-endian unsigned key compare)
  * @param headerHid  a header reserved earlier with {@link reserveBthHeader}; allocated last when absent
- * @param leavesOut  receives the leaf allocations (records in order, ⌊3580 / record size⌋ a leaf),
- *   which a caller may patch in place before the heap is finished
+ * @param leavesOut  receives the leaf allocations (records in order, ⌊3580 / record size⌋ a leaf);
+ *   they are views of `records`, so a caller may patch a record in `records` until the heap is finished
  */
-export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array[], headerHid?: number, leavesOut?: Uint8Array[]): number {
+export function writeBth(heap: HeapBuilder, cbKey: number, cbEnt: number, records: Uint8Array, headerHid?: number, leavesOut?: Uint8Array[]): number {
   let level: { key: Uint8Array; hid: number }[] = [];
   const recSize = cbKey + cbEnt;
   const perLeaf = Math.floor(MAX_HEAP_ALLOC / recSize);
-  for (let i = 0; i < records.length; i += perLeaf) {
-    const part = records.slice(i, i + perLeaf);
-    const buf = new Uint8Array(part.length * recSize);
-    part.forEach((r, j) => buf.set(r, j * recSize));
-    leavesOut?.push(buf);
-    level.push({ key: part[0].subarray(0, cbKey), hid: heap.allocate(buf) });
+  const count = Math.floor(records.length / recSize);
+  for (let i = 0; i < count; i += perLeaf) {
+    const leaf = records.subarray(i * recSize, Math.min(count, i + perLeaf) * recSize);
+    leavesOut?.push(leaf);
+    level.push({ key: leaf.subarray(0, cbKey), hid: heap.allocate(leaf) });
   }
   let idxLevels = 0;
   const interSize = cbKey + 4;

@@ -154,18 +154,25 @@ export class HeapBuilder {
 
   private render(bi: number, levels: number[]): Uint8Array {
     const block = this.blocks[bi];
-    const size = block.size ?? HeapBuilder.blockSize(block.used, block.allocs.length);
+    const allocs = block.allocs;
+    const size = block.size ?? HeapBuilder.blockSize(block.used, allocs.length);
     const out = new Uint8Array(size);
+    // HNPAGEMAP after the allocations (2-byte aligned): cAlloc, cFree, rgibAlloc[cAlloc + 1]
+    const ibHnpm = block.used + (block.used & 1);
+    writeU16(out, 0, ibHnpm);
+    writeU16(out, ibHnpm, allocs.length);
     let o = this.headerSize(bi);
-    const offsets: number[] = [];
-    for (const a of block.allocs) {
-      offsets.push(o);
+    let m = ibHnpm + 4;
+    for (let k = 0; k < allocs.length; k++) {
+      const a = allocs[k];
+      out[m] = o & 0xff;
+      out[m + 1] = o >>> 8;
+      m += 2;
       out.set(a, o);
       o += a.length;
     }
-    offsets.push(o);
-    const ibHnpm = o + (o & 1);
-    writeU16(out, 0, ibHnpm);
+    out[m] = o & 0xff;
+    out[m + 1] = o >>> 8;
     if (bi === 0) {
       out[2] = HN_SIGNATURE;
       out[3] = this.clientSig;
@@ -174,9 +181,6 @@ export class HeapBuilder {
     } else if (isHnBitmapBlock(bi)) {
       for (let i = 0; i < 128 && bi + i < levels.length; i++) out[2 + (i >> 1)] |= levels[bi + i] << ((i & 1) * 4);
     }
-    writeU16(out, ibHnpm, block.allocs.length);
-    writeU16(out, ibHnpm + 2, 0);
-    offsets.forEach((v, i) => writeU16(out, ibHnpm + 4 + i * 2, v));
     return out;
   }
 

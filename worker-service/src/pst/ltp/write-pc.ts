@@ -9,7 +9,7 @@ import { ClientSig, MAX_HEAP_ALLOC } from './constants';
 import { reserveBthHeader, writeBth } from './write-bth';
 import { HeapBuilder } from './write-heap';
 import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
-import { encodePropValue, isInlineInPc } from './write-value';
+import { encodePropValue, isInlineInPc, writeFixedValue } from './write-value';
 
 /** A property as the PC stores it: the store-local id (named properties already mapped to 0x8000+). */
 export interface PcProperty {
@@ -40,37 +40,40 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
   const subnodes: LtpSubnodeStream[] = [];
   const byId = new Map<number, PcProperty>();
   for (const p of props) byId.set(p.id, p);
-  const records: Uint8Array[] = [];
-  for (const id of [...byId.keys()].sort((a, b) => a - b)) {
-    const p = byId.get(id)!;
-    const bytes = encodePropValue(p.type, p.value, codepage);
-    const rec = new Uint8Array(8);
-    writeU16(rec, 0, id);
-    writeU16(rec, 2, p.type);
+  const list = [...byId.values()].sort((a, b) => a.id - b.id);
+  // the BTH records (wPropId, wPropType, dwValueHnid), 8 bytes each, packed back to back
+  const records = new Uint8Array(list.length * 8);
+  let sizeIndex = -1;
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i];
+    const o = i * 8;
+    writeU16(records, o, p.id);
+    writeU16(records, o + 2, p.type);
+    if (sizeProperty && p.id === sizeProperty.id) sizeIndex = i;
     if (isInlineInPc(p.type)) {
-      rec.set(bytes, 4);
-    } else if (bytes.length === 0) {
-      writeU32(rec, 4, 0); // an empty value is HNID 0, as Outlook writes it (libpst misreads zero-length allocations)
+      writeFixedValue(records, o + 4, p.type, p.value);
+      continue;
+    }
+    const bytes = encodePropValue(p.type, p.value, codepage);
+    if (bytes.length === 0) {
+      // an empty value is HNID 0, as Outlook writes it (libpst misreads zero-length allocations)
     } else if (bytes.length <= MAX_HEAP_ALLOC) {
-      writeU32(rec, 4, heap.allocate(bytes));
+      writeU32(records, o + 4, heap.allocate(bytes));
     } else {
       const nid = newSubnodeNid();
       subnodes.push({ nid, data: bytes });
-      writeU32(rec, 4, nid);
+      writeU32(records, o + 4, nid);
     }
-    records.push(rec);
   }
-  const leaves: Uint8Array[] = [];
-  heap.setUserRoot(writeBth(heap, 2, 6, records, headerHid, leaves));
+  heap.setUserRoot(writeBth(heap, 2, 6, records, headerHid));
   if (sizeProperty) {
     // the size is an inline 4-byte value: setting it does not move anything, so measure, then patch
-    const i = records.findIndex((r) => (r[0] | (r[1] << 8)) === sizeProperty.id);
-    if (i < 0) throw new RangeError(`size property 0x${sizeProperty.id.toString(16)} is not among the properties`);
+    // (the BTH leaves are views of `records`)
+    if (sizeIndex < 0) throw new RangeError(`size property 0x${sizeProperty.id.toString(16)} is not among the properties`);
     let total = heap.sizeBytes() + sizeProperty.extraBytes;
     for (const sn of subnodes) total += (sn.data as Uint8Array).length;
-    const perLeaf = Math.floor(MAX_HEAP_ALLOC / 8);
     const value = Math.min(total, 0x7fffffff);
-    writeU32(leaves[Math.floor(i / perLeaf)], (i % perLeaf) * 8 + 4, value);
+    writeU32(records, sizeIndex * 8 + 4, value);
     return { blocks: heap.finish(), subnodes, sizeValue: value };
   }
   return { blocks: heap.finish(), subnodes };

@@ -13,7 +13,7 @@ import { reserveBthHeader, writeBth } from './write-bth';
 import { HeapBuilder, LtpWriteError, type EmittedHeapBlock } from './write-heap';
 import { NumberColumn } from '../ndb/bytes';
 import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
-import { encodePropValue } from './write-value';
+import { encodePropValue, writeFixedValue } from './write-value';
 
 /** A column descriptor (TCOLDESC, MS-PST 2.3.4.2). */
 export interface TcColumn {
@@ -84,28 +84,30 @@ export interface PackedTcRow {
 
 /** Packs a row's cells for `layout` (value encoding as {@link encodePropValue}). */
 export function packRow(layout: TcLayout, row: TcRow, codepage?: number): PackedTcRow {
+  const index: number[] = [];
   const parts: Uint8Array[] = [];
-  layout.columns.forEach((col, i) => {
-    if (col.tag === PROP_TAG_LTP_ROW_ID || col.tag === PROP_TAG_LTP_ROW_VER || !row.cells.has(col.tag)) return;
-    const bytes = encodePropValue(tagType(col.tag) as PropType, row.cells.get(col.tag)!, codepage);
-    const head = new Uint8Array(6);
-    writeU16(head, 0, i);
-    writeU32(head, 2, bytes.length);
-    parts.push(head, bytes);
-  });
-  return { rowId: row.rowId, rowVersion: row.rowVersion, packed: Buffer.concat(parts) };
-}
-
-function unpackRow(row: PackedTcRow): Map<number, Uint8Array> {
-  const out = new Map<number, Uint8Array>();
-  const p = row.packed;
-  for (let o = 0; o < p.length; ) {
-    const i = p[o] | (p[o + 1] << 8);
-    const len = (p[o + 2] | (p[o + 3] << 8) | (p[o + 4] << 16) | (p[o + 5] << 24)) >>> 0;
-    out.set(i, p.subarray(o + 6, o + 6 + len));
-    o += 6 + len;
+  let total = 0;
+  const cols = layout.columns;
+  for (let i = 0; i < cols.length; i++) {
+    const tag = cols[i].tag;
+    if (tag === PROP_TAG_LTP_ROW_ID || tag === PROP_TAG_LTP_ROW_VER) continue;
+    const v = row.cells.get(tag);
+    if (v === undefined && !row.cells.has(tag)) continue;
+    const bytes = encodePropValue(tagType(tag) as PropType, v as PropValue, codepage);
+    index.push(i);
+    parts.push(bytes);
+    total += 6 + bytes.length;
   }
-  return out;
+  const packed = new Uint8Array(total);
+  let o = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const bytes = parts[k];
+    writeU16(packed, o, index[k]);
+    writeU32(packed, o + 2, bytes.length);
+    packed.set(bytes, o + 6);
+    o += 6 + bytes.length;
+  }
+  return { rowId: row.rowId, rowVersion: row.rowVersion, packed };
 }
 
 /**
@@ -128,6 +130,9 @@ export class TableContextBuilder {
   /** The row index BTHHEADER (HID 0x20) and TCINFO (0x40), reserved first as in Outlook's tables. */
   private readonly rowIndexHid: number;
   private readonly tcInfoHid: number;
+  /** Indexes in layout.columns of the row id and row version columns (every layout has both). */
+  private readonly rowIdColumn: number;
+  private readonly rowVerColumn: number;
 
   constructor(
     private readonly layout: TcLayout,
@@ -140,6 +145,8 @@ export class TableContextBuilder {
     this.perBlock = Math.floor(MAX_BLOCK_DATA / this.rowSize);
     this.rowIndexHid = reserveBthHeader(this.heap);
     this.tcInfoHid = this.heap.allocate(new Uint8Array(TCINFO_HEADER_SIZE + layout.columns.length * TCOLDESC_SIZE));
+    this.rowIdColumn = layout.columns.findIndex((c) => c.tag === PROP_TAG_LTP_ROW_ID);
+    this.rowVerColumn = layout.columns.findIndex((c) => c.tag === PROP_TAG_LTP_ROW_VER);
   }
 
   /** Number of rows added. */
@@ -150,41 +157,62 @@ export class TableContextBuilder {
   /** Adds a row (stored in insertion order). @throws PropValueError for a cell that does not fit its column */
   addRow(anyRow: TcRow | PackedTcRow): void {
     const layout = this.layout;
-    const row: PackedTcRow = 'packed' in anyRow ? anyRow : packRow(layout, anyRow, this.codepage);
-    const cells = unpackRow(row);
+    const cols = layout.columns;
     const r = new Uint8Array(this.rowSize);
     const ceb = layout.rgib[2];
-    for (let ci = 0; ci < layout.columns.length; ci++) {
-      const col = layout.columns[ci];
-      let present = false;
-      if (col.tag === PROP_TAG_LTP_ROW_ID) {
-        writeU32(r, col.ibData, row.rowId);
-        present = true;
-      } else if (col.tag === PROP_TAG_LTP_ROW_VER) {
-        writeU32(r, col.ibData, row.rowVersion ?? 0);
-        present = true;
-      } else if (cells.has(ci)) {
-        const type = tagType(col.tag) as PropType;
-        const bytes = cells.get(ci)!;
-        const f = fixedSize(type);
-        if (f > 0 && f <= 8) {
-          r.set(bytes.subarray(0, col.cbData), col.ibData);
-        } else if (bytes.length === 0) {
-          writeU32(r, col.ibData, 0); // empty value: HNID 0 with the CEB bit set, as Outlook writes it
-        } else if (bytes.length <= MAX_HEAP_ALLOC) {
-          writeU32(r, col.ibData, this.heap.allocate(Uint8Array.from(bytes)));
-        } else {
-          const nid = this.newSubnodeNid();
-          this.readySubnodes.push({ nid, data: Uint8Array.from(bytes) });
-          writeU32(r, col.ibData, nid);
-        }
-        present = true;
+    if ('packed' in anyRow) {
+      // packed cells come in column order: [u16 column index][u32 length][bytes]
+      const p = anyRow.packed;
+      for (let o = 0; o < p.length; ) {
+        const ci = p[o] | (p[o + 1] << 8);
+        const len = (p[o + 2] | (p[o + 3] << 8) | (p[o + 4] << 16) | (p[o + 5] << 24)) >>> 0;
+        const col = cols[ci];
+        this.placeCell(r, col, p.subarray(o + 6, o + 6 + len), true);
+        r[ceb + (col.iBit >> 3)] |= 0x80 >> (col.iBit & 7);
+        o += 6 + len;
       }
-      if (present) r[ceb + (col.iBit >> 3)] |= 0x80 >> (col.iBit & 7);
+    } else {
+      const cells = anyRow.cells;
+      for (let ci = 0; ci < cols.length; ci++) {
+        const col = cols[ci];
+        if (col.tag === PROP_TAG_LTP_ROW_ID || col.tag === PROP_TAG_LTP_ROW_VER) continue;
+        const v = cells.get(col.tag);
+        if (v === undefined && !cells.has(col.tag)) continue;
+        const type = tagType(col.tag) as PropType;
+        const f = fixedSize(type);
+        if (f > 0 && f <= 8) writeFixedValue(r, col.ibData, type, v);
+        else this.placeCell(r, col, encodePropValue(type, v as PropValue, this.codepage), false);
+        r[ceb + (col.iBit >> 3)] |= 0x80 >> (col.iBit & 7);
+      }
     }
-    this.rowIds.push(row.rowId);
+    const idCol = cols[this.rowIdColumn];
+    const verCol = cols[this.rowVerColumn];
+    writeU32(r, idCol.ibData, anyRow.rowId);
+    r[ceb + (idCol.iBit >> 3)] |= 0x80 >> (idCol.iBit & 7);
+    writeU32(r, verCol.ibData, anyRow.rowVersion ?? 0);
+    r[ceb + (verCol.iBit >> 3)] |= 0x80 >> (verCol.iBit & 7);
+    this.rowIds.push(anyRow.rowId);
     this.pendingRows.push(r);
     if (this.pendingRows.length === this.perBlock) this.cutRowBlock();
+  }
+
+  /**
+   * Stores one encoded cell: fixed values in the row, others in the heap (≤ 3580 bytes) or a
+   * subnode, the row holding the HNID. `copy`: the bytes are a view of a buffer reused later.
+   */
+  private placeCell(r: Uint8Array, col: TcColumn, bytes: Uint8Array, copy: boolean): void {
+    const f = fixedSize(tagType(col.tag));
+    if (f > 0 && f <= 8) {
+      r.set(bytes.subarray(0, col.cbData), col.ibData);
+    } else if (bytes.length === 0) {
+      writeU32(r, col.ibData, 0); // empty value: HNID 0 with the CEB bit set, as Outlook writes it
+    } else if (bytes.length <= MAX_HEAP_ALLOC) {
+      writeU32(r, col.ibData, this.heap.allocate(copy ? Uint8Array.from(bytes) : bytes));
+    } else {
+      const nid = this.newSubnodeNid();
+      this.readySubnodes.push({ nid, data: copy ? Uint8Array.from(bytes) : bytes });
+      writeU32(r, col.ibData, nid);
+    }
   }
 
   /**
@@ -224,12 +252,11 @@ export class TableContextBuilder {
     const heap = this.heap;
     // row index BTH: dwRowID → dwRowIndex, sorted by row id (MS-PST 2.3.4.3)
     const order = Array.from({ length: this.rowIds.length }, (_, i) => i).sort((a, b) => this.rowIds.get(a) - this.rowIds.get(b));
-    const records = order.map((i) => {
-      const rec = new Uint8Array(8);
-      writeU32(rec, 0, this.rowIds.get(i));
-      writeU32(rec, 4, i);
-      return rec;
-    });
+    const records = new Uint8Array(order.length * 8);
+    for (let k = 0; k < order.length; k++) {
+      writeU32(records, k * 8, this.rowIds.get(order[k]));
+      writeU32(records, k * 8 + 4, order[k]);
+    }
     const hidRowIndex = writeBth(heap, 4, 4, records, this.rowIndexHid);
     let hnidRows = 0;
     if (this.rowIds.length > 0) {

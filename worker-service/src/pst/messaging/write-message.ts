@@ -62,13 +62,24 @@ function buildSizedPc(props: LocalProps, sizeId: number, childBytes: number, new
   return out;
 }
 
+/** Layouts by column list: most messages share a few recipient column sets (bounded; cleared when full). */
+const layoutCache = new Map<string, { layout: TcLayout; columns: number[] }>();
+const LAYOUT_CACHE_MAX = 256;
+
 /** A table layout: the template's columns plus any other property the rows carry (recipients live only in rows). */
 function tableLayout(template: readonly number[], rows: LocalProps[]): { layout: TcLayout; columns: number[] } {
   const tags = new Set<number>(template);
   for (const r of rows) for (const p of r.values()) tags.add(propTag(p.id, p.type));
   for (const t of ROW_ID_TAGS) tags.delete(t);
   const columns = [...tags];
-  return { layout: layoutColumns(columns), columns };
+  const key = columns.join(',');
+  let hit = layoutCache.get(key);
+  if (!hit) {
+    if (layoutCache.size >= LAYOUT_CACHE_MAX) layoutCache.clear();
+    hit = { layout: layoutColumns(columns), columns };
+    layoutCache.set(key, hit);
+  }
+  return hit;
 }
 
 /**

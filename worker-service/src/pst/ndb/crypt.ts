@@ -72,6 +72,12 @@ export function cryptPermute(data: Uint8Array, encode: boolean): void {
   for (let i = 0; i < data.length; i++) data[i] = table[data[i]];
 }
 
+/** NDB_CRYPT_PERMUTE encoding of `src` written into `out` at `offset` (a copy and the encoding in one pass). */
+export function permuteInto(src: Uint8Array, out: Uint8Array, offset: number): void {
+  const n = src.length;
+  for (let i = 0; i < n; i++) out[offset + i] = R[src[i]];
+}
+
 /** NDB_CRYPT_CYCLIC, in place (MS-PST 5.2); its own inverse. `key` is the low 32 bits of the block's BID. */
 export function cryptCyclic(data: Uint8Array, key: number): void {
   let w = ((key ^ (key >>> 16)) & 0xffff) >>> 0;

@@ -33,7 +33,7 @@ import {
   XBLOCK_MAX_ENTRIES,
 } from './constants';
 import { computeCrc } from './crc';
-import { CryptMethod, cryptCyclic, cryptPermute } from './crypt';
+import { CryptMethod, cryptCyclic, permuteInto } from './crypt';
 import { NumberColumn, alignUp, computeSig, writeU16, writeU32, writeU64 } from './bytes';
 import { intervalOffset, longestFreeRun, freeSlots, mapPagesOfInterval, sealMapPage } from './write-maps';
 import { buildHeaderRegion } from './write-header';
@@ -89,7 +89,7 @@ export class NdbWriter {
   private readonly cryptMethod: CryptMethod;
   // the current AMap interval, held in memory until it is full
   private interval = 0;
-  private buf = new Uint8Array(AMAP_INTERVAL);
+  private buf: Uint8Array = new Uint8Array(AMAP_INTERVAL);
   private fill = 0;
   private bitmap = new Uint8Array(PAGE_TRAILER_OFFSET);
   private started = false;
@@ -128,9 +128,17 @@ export class NdbWriter {
   /** Full intervals (and the header placeholder) waiting to be appended to the sink, in order. */
   private pendingAppend: Uint8Array[] = [];
 
+  /** Interval buffers the sink is done with (its append resolved), reused for later intervals. */
+  private spareBuffers: Uint8Array[] = [];
+
   /** Appends what is waiting; called after each write so at most an interval or two wait. */
   private async drain(): Promise<void> {
-    while (this.pendingAppend.length > 0) await this.sink.append(this.pendingAppend.shift()!);
+    while (this.pendingAppend.length > 0) {
+      const b = this.pendingAppend.shift()!;
+      await this.sink.append(b);
+      // the sink may keep a reference only until the promise resolves (PstSink.append)
+      if (b.length === AMAP_INTERVAL && this.spareBuffers.length < 2) this.spareBuffers.push(b);
+    }
   }
 
   private start(): void {
@@ -192,7 +200,8 @@ export class NdbWriter {
     this.pendingAppend.push(this.buf);
     this.appended += AMAP_INTERVAL;
     this.interval++;
-    this.buf = new Uint8Array(AMAP_INTERVAL); // the sink may still hold the previous buffer
+    // the sink may still hold the previous buffer: take one it is done with (beginInterval zeroes it)
+    this.buf = this.spareBuffers.pop() ?? new Uint8Array(AMAP_INTERVAL);
     this.beginInterval();
   }
 
@@ -236,9 +245,12 @@ export class NdbWriter {
     const bid = this.newBlockBid(internal);
     const [ib, off] = this.reserve(size, BLOCK_ALIGN);
     const data = this.buf.subarray(off, off + cb);
-    data.set(payload);
-    if (!internal && this.cryptMethod === CryptMethod.Permute) cryptPermute(data, true);
-    else if (!internal && this.cryptMethod === CryptMethod.Cyclic) cryptCyclic(data, bid % 0x100000000);
+    if (!internal && this.cryptMethod === CryptMethod.Permute) {
+      permuteInto(payload, this.buf, off); // copy and encode in one pass
+    } else {
+      data.set(payload);
+      if (!internal && this.cryptMethod === CryptMethod.Cyclic) cryptCyclic(data, bid % 0x100000000);
+    }
     const t = off + size - BLOCK_TRAILER_SIZE;
     writeU16(this.buf, t, cb);
     writeU16(this.buf, t + 2, computeSig(ib, bid));
@@ -260,6 +272,17 @@ export class NdbWriter {
   async writeDataTree(payloads: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
     const bids: number[] = [];
     const sizes: number[] = [];
+    if (Array.isArray(payloads)) {
+      // the common case (a node's heap blocks): no async iteration, await only when an interval is full
+      for (let i = 0; i < payloads.length; i++) {
+        const p = payloads[i] as Uint8Array;
+        bids.push(this.writeBlockNow(p));
+        sizes.push(p.length);
+        if (this.pendingAppend.length > 0) await this.drain();
+      }
+      if (bids.length === 0) return this.writeBlock(new Uint8Array(0));
+      return this.writeTreeOver(bids, sizes);
+    }
     for await (const p of payloads as AsyncIterable<Uint8Array>) {
       bids.push(this.writeBlockNow(p));
       if (this.pendingAppend.length > 0) await this.drain();
@@ -294,12 +317,16 @@ export class NdbWriter {
 
   /** Splits a byte stream into ≤ 8176-byte payloads and writes its data tree. */
   async writeStream(data: Uint8Array): Promise<number> {
-    const self = this;
-    function* chunks(): Generator<Uint8Array> {
-      if (data.length === 0) yield data;
-      for (let o = 0; o < data.length; o += MAX_BLOCK_DATA) yield data.subarray(o, Math.min(data.length, o + MAX_BLOCK_DATA));
+    if (data.length <= MAX_BLOCK_DATA) return this.writeBlock(data);
+    const bids: number[] = [];
+    const sizes: number[] = [];
+    for (let o = 0; o < data.length; o += MAX_BLOCK_DATA) {
+      const p = data.subarray(o, Math.min(data.length, o + MAX_BLOCK_DATA));
+      bids.push(this.writeBlockNow(p));
+      sizes.push(p.length);
+      if (this.pendingAppend.length > 0) await this.drain();
     }
-    return self.writeDataTree(chunks());
+    return this.writeTreeOver(bids, sizes);
   }
 
   /** XBLOCK (cLevel 1) or XXBLOCK (cLevel 2) (MS-PST 2.2.2.8.3.2.1-2). */
