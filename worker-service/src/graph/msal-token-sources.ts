@@ -319,8 +319,10 @@ export function toTokenSourceError(err: unknown, obo = false): TokenSourceError 
   if (oauthError === 'interaction_required' || oauthError === 'login_required') return new TokenSourceError(TokenSourceCodes.InteractionRequired, `the user must sign in again: ${text}`, details);
   if (oauthError === 'invalid_client' || oauthError === 'unauthorized_client') return new TokenSourceError(TokenSourceCodes.InvalidClient, `the app's credentials were refused: ${text}`, details);
   if (oauthError === 'invalid_scope' || oauthError === 'invalid_resource') return new TokenSourceError(TokenSourceCodes.InvalidScope, `scope refused: ${text}`, details);
-  if (oauthError === 'invalid_tenant' || aadsts === 90002 || oauthError === 'openid_config_error' || oauthError === 'endpoints_resolution_error') {
-    return new TokenSourceError(TokenSourceCodes.InvalidConfiguration, `tenant or authority not found: ${text}`, details);
+  if (oauthError === 'invalid_tenant' || aadsts === 90002) return new TokenSourceError(TokenSourceCodes.InvalidConfiguration, `tenant not found: ${text}`, details);
+  if (oauthError === 'openid_config_error' || oauthError === 'endpoints_resolution_error') {
+    // MSAL folds every failure to read `<authority>/v2.0/.well-known/openid-configuration` into these.
+    return new TokenSourceError(TokenSourceCodes.InvalidConfiguration, `the authority's OpenID metadata could not be read (check tenantId and authorityUrl; for a self-signed token service set caCertificate): ${oauthError}`, details);
   }
   const status = (err as ServerError).status;
   if (oauthError === 'network_error' || oauthError === 'temporarily_unavailable' || (status !== undefined && status >= 500)) {

@@ -2,12 +2,14 @@
  * The token service of the sandbox tenant, shaped like the Microsoft identity platform v2 endpoints:
  * `/{tenant}/v2.0/.well-known/openid-configuration`, `/{tenant}/discovery/v2.0/keys` (JWKS) and
  * `/{tenant}/oauth2/v2.0/token` with grants client_credentials (app-only), password (a test user
- * signs in: a token for the worker API or for Graph) and jwt-bearer On-Behalf-Of. Errors use the
+ * signs in: a token for the worker API or for Graph) and jwt-bearer On-Behalf-Of; the app proves
+ * itself with its secret or, when it has certificates, a signed client assertion (client-assertion.ts). Errors use the
  * platform's JSON (`error`, `error_description` with an AADSTS code, `error_codes`).
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifyClientAssertion, type ClientAssertionRefusal } from './client-assertion';
 import type { SandboxApp, SandboxContext } from './context';
 import { SandboxGraphError } from './graph-errors';
 import { GRAPH_APP_ID } from './tokens';
@@ -45,7 +47,8 @@ function parseScopes(ctx: SandboxContext, scope: string): { resource: string; na
   return resource === undefined ? undefined : { resource, names };
 }
 
-function clientOf(ctx: SandboxContext, req: FastifyRequest, form: Record<string, string>): { app?: SandboxApp; secretOk: boolean } {
+/** The calling app and whether its credential (secret, or a certificate's client assertion) holds. */
+async function clientOf(ctx: SandboxContext, req: FastifyRequest, form: Record<string, string>, tenant: string): Promise<{ app?: SandboxApp; secretOk: boolean; refusal?: ClientAssertionRefusal }> {
   let id = form.client_id;
   let secret = form.client_secret;
   const basic = /^Basic\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
@@ -55,6 +58,11 @@ function clientOf(ctx: SandboxContext, req: FastifyRequest, form: Record<string,
     secret = decodeURIComponent(p ?? '');
   }
   const app = ctx.apps.find((a) => a.clientId === id);
+  if (app && form.client_assertion !== undefined) {
+    const endpoints = [...new Set([ctx.authorityUrl, ctx.graphUrl])].flatMap((root) => [tenant, ctx.tenant.tenantId, ctx.tenant.domain].map((t) => `${root}/${t}/oauth2/v2.0/token`));
+    const refusal = await verifyClientAssertion(form.client_assertion, form.client_assertion_type, app.clientId, app.certificates ?? [], endpoints);
+    return { app, secretOk: !refusal, refusal };
+  }
   return { app, secretOk: !!app && secret === app.clientSecret };
 }
 
@@ -80,7 +88,10 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
     const { tenant } = req.params as { tenant: string };
     if (!tenantOk(tenant)) return oauthError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     const form = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));
-    const { app: client, secretOk } = clientOf(ctx, req, form);
+    const { app: client, secretOk, refusal } = await clientOf(ctx, req, form, tenant);
+    const badCredential = (): FastifyReply => (refusal
+      ? oauthError(reply, 401, 'invalid_client', refusal.aadsts, refusal.description)
+      : oauthError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.'));
     if (!client) return oauthError(reply, 400, 'unauthorized_client', 700016, `Application with identifier '${form.client_id}' was not found in the directory.`);
     const scopes = parseScopes(ctx, form.scope ?? '');
     if (!scopes) return oauthError(reply, 400, 'invalid_scope', 70011, `The provided value for the input parameter 'scope' is not valid.`);
@@ -89,7 +100,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
     const grant = form.grant_type;
 
     if (grant === 'client_credentials') {
-      if (!secretOk) return oauthError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+      if (!secretOk) return badCredential();
       if (scopes.names.length !== 1 || scopes.names[0] !== '.default' || scopes.resource !== ctx.graphUrl) {
         return oauthError(reply, 400, 'invalid_scope', 1002012, `The provided value for scope ${form.scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`);
       }
@@ -108,7 +119,7 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
     }
 
     if (grant === 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      if (!secretOk) return oauthError(reply, 401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+      if (!secretOk) return badCredential();
       if (form.requested_token_use !== 'on_behalf_of') return oauthError(reply, 400, 'invalid_request', 900144, "The request body must contain the following parameter: 'requested_token_use'.");
       let principal;
       try {

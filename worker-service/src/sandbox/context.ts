@@ -21,6 +21,8 @@ export interface SandboxApp {
   readonly roles: readonly string[];
   /** Delegated permissions consented (user tokens for Graph carry them as `scp`). */
   readonly delegatedScopes: readonly string[];
+  /** PEM certificates registered on the app: it may then authenticate with a signed client assertion (client-assertion.ts). */
+  readonly certificates?: readonly string[];
 }
 
 /** Shared state of one running sandbox. */
