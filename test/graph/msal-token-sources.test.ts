@@ -14,7 +14,7 @@ import {
   CaTrustingNetworkClient, ClientCredentialsTokenSource, OnBehalfOfTokenSource, TokenSourceConfigError, TokenSourceError,
   msalAuthority, msalConfiguration, msalSettingsFromTenantConfig, type MsalAppSettings,
 } from '../../worker-service/src/graph/msal-token-sources';
-import { sandboxTenantConfig, startSandbox, type SandboxHandle } from '../../worker-service/src/sandbox';
+import { parseSandboxArgs, sandboxTenantConfig, startSandbox, type SandboxHandle } from '../../worker-service/src/sandbox';
 
 let sb: SandboxHandle;
 let settings: MsalAppSettings;
@@ -155,4 +155,7 @@ test('settings: https only, the field named; the cloud\'s login host by default;
   expect(msalConfiguration({ tenantId: 't', clientId: 'c', clientSecret: 's' }).auth.knownAuthorities).toBeUndefined();
   expect(msalConfiguration({ ...settings }).auth.knownAuthorities).toEqual([new URL(sb.authorityUrl).host]);
   expect(msalConfiguration({ ...settings }).system?.networkClient).toBeInstanceOf(CaTrustingNetworkClient);
+  // The sandbox's tenant config carries what MSAL needs; `outport sandbox --https` turns it on.
+  expect(sandboxTenantConfig(sb)).toMatchObject({ authorityUrl: expect.stringMatching(/^https:/), caCertificate: expect.stringMatching(/BEGIN CERTIFICATE/) });
+  expect(parseSandboxArgs(['--https', '--https-port', '0']).options).toMatchObject({ https: true, httpsPort: 0 });
 });

@@ -5,7 +5,10 @@
  *                   [--fault-429 R] [--fault-503 R] [--fault-504 R] [--fault-reset R] [--fault-malformed R]
  *                   [--retry-after S] [--fault-seed N] [--page-size N] [--max-page-size N]
  *                   [--max-concurrent N] [--requests-per-window N] [--window-ms N] [--seed TEXT]
+ *                   [--https [--https-port N]]
  *
+ * `--https` also serves the token service over HTTPS (self-signed certificate made at start): the
+ * tenant config then has an https `authorityUrl` and the `caCertificate` to trust, as MSAL needs.
  * Rates R are in [0, 1]. Exit codes: 0 after a signal, 2 on bad usage or when the server cannot start.
  */
 import { writeTenantConfig } from './config';
@@ -17,7 +20,8 @@ export const DEFAULT_CLI_MESSAGES = 1000;
 /** The usage text. */
 export const SANDBOX_USAGE = `usage: outport sandbox [--port N] [--host H] [--write-config FILE] [--latency-ms N] [--messages N|all]
        [--fault-429 R] [--fault-503 R] [--fault-504 R] [--fault-reset R] [--fault-malformed R] [--retry-after S] [--fault-seed N]
-       [--page-size N] [--max-page-size N] [--max-concurrent N] [--requests-per-window N] [--window-ms N] [--seed TEXT]`;
+       [--page-size N] [--max-page-size N] [--max-concurrent N] [--requests-per-window N] [--window-ms N] [--seed TEXT]
+       [--https [--https-port N]]`;
 
 /** Parsed `outport sandbox` arguments. */
 export interface SandboxCommandArgs {
@@ -52,6 +56,8 @@ export function parseSandboxArgs(argv: readonly string[]): SandboxCommandArgs {
       case '--latency-ms': options.latencyMs = int(flag, take()); break;
       case '--messages': { const x = take(); options.mailLimit = x === 'all' ? Infinity : int(flag, x, 1); break; }
       case '--seed': options.seed = take(); break;
+      case '--https': options.https = true; break;
+      case '--https-port': options.httpsPort = int(flag, take()); if (options.httpsPort > 65535) throw new Error('--https-port needs a number in [0, 65535]'); break;
       case '--fault-429': faults.rate429 = num(flag, take(), 0, 1); break;
       case '--fault-503': faults.rate503 = num(flag, take(), 0, 1); break;
       case '--fault-504': faults.rate504 = num(flag, take(), 0, 1); break;
