@@ -42,6 +42,8 @@ export interface FaultProxyStats {
   failedReset: number;
   /** Requests forwarded to the target. */
   forwarded: number;
+  /** Most matching requests open at the same time (from arrival to response end or socket close). */
+  maxConcurrentMatched: number;
 }
 
 /** A running proxy. */
@@ -79,13 +81,22 @@ export async function startFaultProxy(target: string, options: FaultProxyOptions
   const kinds = options.kinds ?? ['503', 'reset'];
   if (kinds.length === 0) throw new RangeError('kinds must name at least one fault kind');
   const random = seededRandom(options.seed ?? 1);
-  const stats: FaultProxyStats = { requests: 0, matched: 0, failed: 0, failed503: 0, failedReset: 0, forwarded: 0 };
+  const stats: FaultProxyStats = { requests: 0, matched: 0, failed: 0, failed503: 0, failedReset: 0, forwarded: 0, maxConcurrentMatched: 0 };
+  let openMatched = 0;
   const agent = new http.Agent({ keepAlive: true });
 
   const server = http.createServer((req, res) => {
     stats.requests++;
     const matched = options.match ? options.match(req) : true;
-    if (matched) stats.matched++;
+    if (matched) {
+      stats.matched++;
+      openMatched++;
+      stats.maxConcurrentMatched = Math.max(stats.maxConcurrentMatched, openMatched);
+      let counted = true;
+      const done = () => { if (counted) { counted = false; openMatched--; } };
+      res.once('finish', done);
+      res.once('close', done);
+    }
     // Draw for every matching request, so the sequence of decisions depends only on the seed and order.
     if (matched && random() < rate) {
       const kind = kinds[Math.floor(random() * kinds.length)]!;

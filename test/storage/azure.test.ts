@@ -82,6 +82,28 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     }
   });
 
+  test('blocks in flight stay within maxBlocksInFlight (memory independent of the part size)', async () => {
+    const proxy = await startFaultProxy(az.blobEndpoint, { rate: 0, match: isBlockPut });
+    try {
+      const dest = createDestination(keyed('bounded', proxy.url), { azure: { blockSizeBytes: 64 * 1024, maxBlocksInFlight: 2, retry: FAST_RETRY } });
+      await dest.ensure();
+      const sink = await dest.openPart('big.bin');
+      const chunk = Buffer.alloc(100_000, 5);
+      for (let i = 0; i < 60; i++) await sink.append(chunk);
+      await sink.writeAt(0, Buffer.alloc(0x4400, 6));
+      await sink.close();
+      expect(proxy.stats.matched).toBe(Math.ceil((6_000_000 - 0x4400) / (64 * 1024)) + 1);
+      expect(proxy.stats.maxConcurrentMatched).toBeLessThanOrEqual(2);
+      const got = (await download('bounded', 'big.bin')).bytes;
+      expect(got.length).toBe(6_000_000);
+      expect(got.subarray(0, 0x4400).every((b) => b === 6)).toBe(true);
+      expect(got.subarray(0x4400).every((b) => b === 5)).toBe(true);
+      expect(sink.stored().sha256).toBe(sha256(got));
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('a small PST (one block plus the header) and putSmall/getSmall/list/delete', async () => {
     const dest = createDestination(keyed('small'), { azure: { retry: FAST_RETRY } });
     await dest.ensure();
