@@ -12,5 +12,5 @@ export interface CommandEntry {
 
 /** Commands by name. Add one line per command module. */
 export const EXTRA_COMMANDS: Record<string, CommandEntry> = {
-  inventory: { usage: 'outport inventory --tenant-config FILE --mailbox SMTP [--archive] [--items]', load: async () => (await import('./inventory')).run },
+  inventory: { usage: 'outport inventory --tenant-config FILE --mailbox SMTP [--archive] [--items]', load: async () => (require('./inventory') as typeof import('./inventory')).run },
 };

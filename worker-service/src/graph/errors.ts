@@ -26,6 +26,25 @@ export const GraphClientCodes = {
   HttpError: 'HttpError',
 } as const;
 
+/**
+ * A token could not be had for a request (thrown by AuthHandler, turned into a GraphError by
+ * ErrorHandler with the token source's code, e.g. `InvalidClient`, `AuthExpired`). Only
+ * `TokenServiceUnavailable` (no answer, 5xx) is retried by RetryHandler; a refused credential is not.
+ */
+export class TokenAcquisitionError extends Error {
+  override readonly name = 'TokenAcquisitionError';
+  /** The token source's code (TokenSourceCodes), or `AuthenticationFailed` when it gave none. */
+  readonly code: string;
+  constructor(override readonly cause: unknown) {
+    const code = (cause as { code?: unknown } | null)?.code;
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.code = typeof code === 'string' && code !== '' ? code : 'AuthenticationFailed';
+  }
+
+  /** Whether trying again later may help. */
+  get retryable(): boolean { return this.code === 'TokenServiceUnavailable'; }
+}
+
 /** Fields of a GraphError besides its message. */
 export interface GraphErrorDetails {
   /** Graph's `error.code` (e.g. `TooManyRequests`, `MailboxNotEnabledForRESTAPI`, `ErrorItemNotFound`), or a GraphClientCodes value. */

@@ -3,8 +3,10 @@
  * and removes it from any other host (a redirect elsewhere must not carry our token). Asked per
  * attempt so that a retry after a long Retry-After gets a fresh token from the TokenSource.
  * Counterpart of the SDK's AuthenticationHandler, with Outport's TokenSource and host check.
+ * A token source failure becomes a TokenAcquisitionError (not retried unless the service was unreachable).
  */
 import type { Context } from '@microsoft/microsoft-graph-client';
+import { TokenAcquisitionError } from '../errors';
 import type { TokenSource } from '../token-source';
 import { ChainedMiddleware, headersOf, signalOf, urlOf } from './context';
 
@@ -25,7 +27,13 @@ export class AuthHandler extends ChainedMiddleware {
     let host = '';
     try { host = new URL(urlOf(context)).host.toLowerCase(); } catch { /* relative: no host, no token */ }
     if (this.options.tokenHosts.has(host)) {
-      const { token } = await this.options.tokenSource.getToken(this.options.scopes, signalOf(context));
+      let token: string;
+      try {
+        token = (await this.options.tokenSource.getToken(this.options.scopes, signalOf(context))).token;
+      } catch (err) {
+        if (signalOf(context)?.aborted) throw err;
+        throw new TokenAcquisitionError(err);
+      }
       headers.set('Authorization', `Bearer ${token}`);
     } else {
       headers.delete('Authorization');

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from '@microsoft/microsoft-graph-client';
-import { GraphClientCodes, GraphError, parseGraphErrorBody, safePath } from '../errors';
+import { GraphClientCodes, GraphError, parseGraphErrorBody, safePath, TokenAcquisitionError } from '../errors';
 import { parseRetryAfterMs } from '../retry-after';
 import { ChainedMiddleware, headersOf, methodOf, signalOf, stateOf, urlOf } from './context';
 
@@ -23,6 +23,7 @@ export class ErrorHandler extends ChainedMiddleware {
     } catch (err) {
       if (err instanceof GraphError) throw err;
       if (signal?.aborted) throw new GraphError({ ...base(), code: GraphClientCodes.Aborted, statusCode: 0, cause: signal.reason ?? err });
+      if (err instanceof TokenAcquisitionError) throw new GraphError({ ...base(), code: err.code, statusCode: 0, cause: err.cause, graphMessage: `no access token: ${err.message}` });
       throw new GraphError({ ...base(), code: GraphClientCodes.NetworkError, statusCode: 0, cause: err, graphMessage: err instanceof Error ? err.message : undefined });
     }
     const res = context.response;

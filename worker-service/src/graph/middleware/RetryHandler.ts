@@ -15,7 +15,7 @@
  */
 import type { Context } from '@microsoft/microsoft-graph-client';
 import { sleep, throwIfAborted } from '../abort';
-import { GraphError } from '../errors';
+import { GraphError, TokenAcquisitionError } from '../errors';
 import { BatchRequestItem, isBatchUrl, parseBatchRequests } from '../mailbox-key';
 import { parseRetryAfterMs } from '../retry-after';
 import { ChainedMiddleware, methodOf, signalOf, urlOf } from './context';
@@ -122,7 +122,7 @@ export class RetryHandler extends ChainedMiddleware {
       try {
         await this.runNext(context);
       } catch (err) {
-        if (signal?.aborted || err instanceof GraphError || !this.o.retryNetworkErrors) throw err;
+        if (signal?.aborted || err instanceof GraphError || !this.o.retryNetworkErrors || (err instanceof TokenAcquisitionError && !err.retryable)) throw err;
         const p = plan(undefined);
         if (!p) throw err;
         await wait(p.delayMs, { reason: 'network', fromRetryAfter: false });
