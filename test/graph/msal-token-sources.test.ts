@@ -12,7 +12,7 @@ import { generate } from 'selfsigned';
 import { GraphClient, customCloud, getMailboxIds, type TokenSource } from '../../worker-service/src/graph';
 import {
   CaTrustingNetworkClient, ClientCredentialsTokenSource, OnBehalfOfTokenSource, TokenSourceConfigError, TokenSourceError,
-  msalAuthority, msalConfiguration, msalSettingsFromTenantConfig, type MsalAppSettings,
+  msalAuthority, msalConfiguration, msalSettingsFromOptions, msalSettingsFromTenantConfig, type MsalAppSettings,
 } from '../../worker-service/src/graph/msal-token-sources';
 import { parseSandboxArgs, sandboxTenantConfig, startSandbox, type SandboxHandle } from '../../worker-service/src/sandbox';
 
@@ -158,4 +158,6 @@ test('settings: https only, the field named; the cloud\'s login host by default;
   // The sandbox's tenant config carries what MSAL needs; `outport sandbox --https` turns it on.
   expect(sandboxTenantConfig(sb)).toMatchObject({ authorityUrl: expect.stringMatching(/^https:/), caCertificate: expect.stringMatching(/BEGIN CERTIFICATE/) });
   expect(parseSandboxArgs(['--https', '--https-port', '0']).options).toMatchObject({ https: true, httpsPort: 0 });
+  // token-source.ts's contract maps onto the same settings.
+  expect(msalSettingsFromOptions({ loginBaseUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: sb.clientSecret, caCertificate: sb.caCertificate })).toEqual((({ cloud: _cloud, ...rest }) => rest)(settings));
 });

@@ -32,7 +32,7 @@ import {
   type AuthenticationResult, type Configuration, type INetworkModule, type NetworkRequestOptions, type NetworkResponse,
 } from '@azure/msal-node';
 import { CLOUDS, type CloudName } from './clouds';
-import type { AccessToken, TokenSource } from './token-source';
+import type { AccessToken, ClientCredentialsTokenSourceOptions, TokenSource } from './token-source';
 
 /** Codes of {@link TokenSourceError}; the runner decides by code, never by message. */
 export const TokenSourceCodes = {
@@ -485,5 +485,15 @@ export function msalSettingsFromTenantConfig(config: TenantAuthConfig): MsalAppS
     ...(config.clientSecret ? { clientSecret: config.clientSecret } : {}),
     ...(config.certificate ? { certificate: config.certificate } : {}),
     ...(config.caCertificate ? { caCertificate: config.caCertificate } : {}),
+  };
+}
+
+/** MSAL settings from token-source.ts's contract (`loginBaseUrl` is the authority root). */
+export function msalSettingsFromOptions(options: ClientCredentialsTokenSourceOptions & { caCertificate?: string }): MsalAppSettings {
+  return {
+    authorityUrl: options.loginBaseUrl, tenantId: options.tenantId, clientId: options.clientId,
+    ...(options.clientSecret ? { clientSecret: options.clientSecret } : {}),
+    ...(options.certificate ? { certificate: options.certificate } : {}),
+    ...(options.caCertificate ? { caCertificate: options.caCertificate } : {}),
   };
 }
