@@ -5,6 +5,7 @@
  * credentials that fail without leaking; read SAS URLs that expire; abort commits nothing.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { BlobServiceClient, ContainerSASPermissions } from '@azure/storage-blob';
 import { checkPstSource } from '../../worker-service/src/pst/check';
 import {
@@ -104,6 +105,35 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     }
   });
 
+  test('property: any chunking of appends, any header rewrite → the committed blob equals the bytes written', async () => {
+    const dest = createDestination(keyed('chunks'), { azure: { blockSizeBytes: 64 * 1024, maxBlocksInFlight: 3, retry: FAST_RETRY } });
+    await dest.ensure();
+    let run = 0;
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: 1, max: 90_000 }), { minLength: 1, maxLength: 12 }),
+      fc.integer({ min: 0, max: 0x4400 }),
+      async (sizes, headerLength) => {
+        const name = `p${run++}.bin`;
+        const total = sizes.reduce((a, b) => a + b, 0);
+        const expected = Buffer.alloc(total);
+        for (let i = 0; i < total; i++) expected[i] = (i * 31 + run) & 0xff;
+        const sink = await dest.openPart(name);
+        let at = 0;
+        for (const n of sizes) { await sink.append(expected.subarray(at, at + n)); at += n; }
+        const rewrite = Math.min(headerLength, total);
+        if (rewrite > 0) {
+          const header = Buffer.alloc(rewrite, 0xee);
+          await sink.writeAt(0, header);
+          header.copy(expected, 0);
+        }
+        await sink.close();
+        const got = (await download('chunks', name)).bytes;
+        expect(got.equals(expected)).toBe(true);
+        expect(sink.stored()).toEqual({ name, sizeBytes: total, sha256: sha256(expected) });
+      },
+    ), { numRuns: 15, seed: 20261122 });
+  });
+
   test('a small PST (one block plus the header) and putSmall/getSmall/list/delete', async () => {
     const dest = createDestination(keyed('small'), { azure: { retry: FAST_RETRY } });
     await dest.ensure();
@@ -187,6 +217,8 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     await cs.ensure();
     const { expected } = await writePst(cs, 'cs.pst', 3, 100_000);
     expect((await download('by-cs', 'cs.pst')).bytes.equals(expected)).toBe(true);
+    const csUrl = (await cs.readUrl('cs.pst'))!;
+    expect(Buffer.from(await (await fetch(csUrl)).arrayBuffer()).equals(expected)).toBe(true);
 
     const sasUrl = await service.getContainerClient('by-cs').generateSasUrl({ permissions: ContainerSASPermissions.parse('racwdl'), expiresOn: new Date(Date.now() + 3600_000) });
     const viaSas = createDestination(config({ sasUrl }), { azure: { blockSizeBytes: 64 * 1024, retry: FAST_RETRY } });

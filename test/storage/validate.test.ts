@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  accountNameProblem, containerNameProblem, duplicateNameErrors, openDestination, pstNameProblem,
+  accountNameProblem, containerNameProblem, describeDestination, duplicateNameErrors, openDestination, pstNameProblem,
   validateDestination, type AzureDestinationConfig,
 } from '../../worker-service/src/storage';
 import { azuriteAvailable, startAzurite, type AzuriteInstance } from '../harness/azurite';
@@ -60,6 +60,13 @@ describe('valid destinations', () => {
       .toMatchObject({ accountName: 'acct', storageCloud: 'global', sas: `sv=2024&ss=b&sig=${SIG}` });
     expect(ok({ connectionString: 'UseDevelopmentStorage=true' }))
       .toMatchObject({ accountName: 'devstoreaccount1', serviceUrl: 'http://127.0.0.1:10000/devstoreaccount1' });
+  });
+  test('describeDestination shows no secret', () => {
+    const c = ok({ connectionString: `AccountName=acct;AccountKey=${KEY}`, container: 'box' });
+    const view = describeDestination(c);
+    expect(view).toEqual({ accountName: 'acct', container: 'box', storageCloud: 'global', credential: 'connectionString' });
+    const s = ok({ sasUrl: sas('acct.blob.core.windows.net', '/exports') });
+    expect(JSON.stringify(describeDestination(s))).not.toContain(SIG);
   });
   test('directory', () => {
     expect(validateDestination({ directory: '/tmp/x' })).toEqual({ ok: true, config: { kind: 'directory', path: '/tmp/x' } });
