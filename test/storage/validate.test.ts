@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  accountNameProblem, containerNameProblem, describeDestination, duplicateNameErrors, openDestination, pstNameProblem,
+  accountNameProblem, containerNameProblem, describeDestination, duplicateNameErrors, endpointFromSuffix, openDestination, pstNameProblem,
   validateDestination, type AzureDestinationConfig,
 } from '../../worker-service/src/storage';
 import { azuriteAvailable, startAzurite, type AzuriteInstance } from '../harness/azurite';
@@ -67,6 +67,13 @@ describe('valid destinations', () => {
     expect(view).toEqual({ accountName: 'acct', container: 'box', storageCloud: 'global', credential: 'connectionString' });
     const s = ok({ sasUrl: sas('acct.blob.core.windows.net', '/exports') });
     expect(JSON.stringify(describeDestination(s))).not.toContain(SIG);
+  });
+  test('endpointFromSuffix (CLI --endpoint-suffix)', () => {
+    expect(endpointFromSuffix('acct', 'core.usgovcloudapi.net')).toEqual({ storageCloud: 'usgov' });
+    expect(endpointFromSuffix('acct', '.core.windows.net')).toEqual({ storageCloud: 'global' });
+    const other = endpointFromSuffix('acct', 'blob.example.org');
+    expect(other).toEqual({ storageCloud: 'custom', blobEndpoint: 'https://acct.blob.blob.example.org' });
+    expect(ok({ accountName: 'acct', accountKey: KEY, ...other }).serviceUrl).toBe('https://acct.blob.blob.example.org');
   });
   test('directory', () => {
     expect(validateDestination({ directory: '/tmp/x' })).toEqual({ ok: true, config: { kind: 'directory', path: '/tmp/x' } });

@@ -112,7 +112,7 @@ export class AzureBlobDestination implements Destination {
   async ensure(signal?: AbortSignal): Promise<void> {
     try {
       if (this.config.credentialSource === 'sasUrl') {
-        await this.container.listBlobsFlat().byPage({ maxPageSize: 1 }).next();
+        await this.container.listBlobsFlat({ abortSignal: signal }).byPage({ maxPageSize: 1 }).next();
         return;
       }
       await this.container.createIfNotExists({ metadata: { [CREATED_BY_KEY]: CREATED_BY_VALUE, createdat: new Date().toISOString() }, abortSignal: signal });

@@ -16,7 +16,7 @@ export type { Destination, PartSink, StoredObject, StoredPart, StorageErrorCode 
 export { CREATED_BY_KEY, CREATED_BY_VALUE, HEADER_REGION_BYTES, PST_CONTENT_TYPE } from './constants';
 export {
   DEFAULT_CONTAINER, ENDPOINT_SUFFIXES, accountNameProblem, containerNameProblem, describeDestination,
-  duplicateNameErrors, pstNameProblem, validateDestination,
+  duplicateNameErrors, endpointFromSuffix, parseConnectionString, pstNameProblem, validateDestination,
 } from './validate';
 export type {
   AzureDestinationConfig, DestinationConfig, DestinationInput, DestinationView, DirectoryDestinationConfig,

@@ -21,6 +21,18 @@ export const ENDPOINT_SUFFIXES: Readonly<Record<Exclude<StorageCloud, 'custom'>,
   germany: 'core.cloudapi.de',
 };
 
+/**
+ * The DestinationInput fields for an account and an endpoint suffix (CLI `--endpoint-suffix S`): one of
+ * the four known suffixes gives its storageCloud; any other DNS suffix gives storageCloud "custom" with
+ * blobEndpoint https://<account>.blob.<suffix>. The result still goes through validateDestination.
+ */
+export function endpointFromSuffix(accountName: string, suffix: string): Pick<DestinationInput, 'storageCloud' | 'blobEndpoint'> {
+  const s = suffix.trim().toLowerCase().replace(/^\.+|\.+$/g, '');
+  const known = (Object.entries(ENDPOINT_SUFFIXES) as [Exclude<StorageCloud, 'custom'>, string][]).find(([, v]) => v === s);
+  if (known) return { storageCloud: known[0] };
+  return { storageCloud: 'custom', blobEndpoint: `https://${accountName}.blob.${s}` };
+}
+
 /** The container used when none is given. */
 export const DEFAULT_CONTAINER = 'outport';
 
