@@ -97,6 +97,9 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
   // Keep draining its pipes so a chatty Azurite never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
+  // If the test process exits without stop() (a crash, a forgotten afterAll), do not leave Azurite running.
+  const killOnExit = () => { child.kill('SIGKILL'); rmSync(cwd, { recursive: true, force: true }); };
+  process.once('exit', killOnExit);
   const host = `127.0.0.1:${port}`;
   const blobEndpoint = `http://${host}/${AZURITE_ACCOUNT_NAME}`;
   let stopped: Promise<void> | undefined;
@@ -111,6 +114,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         let killTimer: NodeJS.Timeout | undefined;
+        process.removeListener('exit', killOnExit);
         const done = () => { clearTimeout(killTimer); rmSync(cwd, { recursive: true, force: true }); resolve(); };
         if (child.exitCode !== null || child.signalCode !== null) { done(); return; }
         child.once('exit', done);
