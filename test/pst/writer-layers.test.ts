@@ -12,7 +12,10 @@ import { readPcProperties } from '../../worker-service/src/pst/ltp/read-pc';
 import { openTable } from '../../worker-service/src/pst/ltp/read-tc';
 import { NdbReader } from '../../worker-service/src/pst/ndb/read-ndb';
 import { MemoryByteSource } from '../../worker-service/src/pst/ndb/read-source';
-import { CryptMethod } from '../../worker-service/src/pst/ndb/crypt';
+import { randomBytes } from 'node:crypto';
+import { CryptMethod, cryptPermute, permuteInto, wasmPermute } from '../../worker-service/src/pst/ndb/crypt';
+import { PropValueError, encodePropValue, utf16leBytes, writeFixedValue } from '../../worker-service/src/pst/ltp/write-value';
+import { fixedSize as fixedSizeOf } from '../../worker-service/src/mapi/types';
 import { NdbWriter } from '../../worker-service/src/pst/ndb/write-ndb';
 import { NidType, makeNid } from '../../worker-service/src/pst/ndb/nid';
 import { MemoryPstSink } from '../../worker-service/src/pst/sink';
@@ -160,5 +163,54 @@ describe('LTP writer (property-based, read back with our reader)', () => {
       }),
       { numRuns: 25 },
     );
+  });
+});
+
+describe('value and block encodings used on the hot path', () => {
+  it('permuteInto (WebAssembly) equals cryptPermute at every length around its chunking', () => {
+    expect(wasmPermute()).not.toBeNull();
+    for (const n of [0, 1, 3, 63, 64, 65, 100, 8175, 8176, 65279, 65280, 65281, 200_003]) {
+      const src = randomBytes(n);
+      const ref = Uint8Array.from(src);
+      cryptPermute(ref, true);
+      const out = new Uint8Array(n + 16).fill(9);
+      permuteInto(src, out, 7);
+      expect(Buffer.from(out.subarray(7, 7 + n)).equals(Buffer.from(ref))).toBe(true);
+      expect([out[6], out[7 + n]]).toEqual([9, 9]); // nothing written outside
+      cryptPermute(ref, false);
+      expect(Buffer.from(ref).equals(src)).toBe(true);
+    }
+  });
+
+  it('writeFixedValue writes what Buffer writes little-endian, and rejects wrong shapes', () => {
+    const cases: [PropType, PropValue, (b: Buffer) => void][] = [
+      [PropType.Integer16, -2, (b) => b.writeUInt16LE(0xfffe)],
+      [PropType.Integer32, -5, (b) => b.writeInt32LE(-5)],
+      [PropType.Integer32, 0xfffffffe, (b) => b.writeUInt32LE(0xfffffffe)],
+      [PropType.Floating32, 1.5e-7, (b) => b.writeFloatLE(1.5e-7)],
+      [PropType.Floating64, -Math.PI, (b) => b.writeDoubleLE(-Math.PI)],
+      [PropType.FloatingTime, NaN, (b) => b.writeDoubleLE(NaN)],
+      [PropType.Time, 133_000_000_000_000_000n, (b) => b.writeBigUInt64LE(133_000_000_000_000_000n)],
+      [PropType.Integer64, -1n, (b) => b.writeBigUInt64LE(0xffffffffffffffffn)],
+      [PropType.Currency, -(2n ** 63n), (b) => b.writeBigInt64LE(-(2n ** 63n))],
+      [PropType.Boolean, true, (b) => b.writeUInt8(1)],
+    ];
+    for (const [type, value, expected] of cases) {
+      const want = Buffer.alloc(fixedSizeOf(type));
+      expected(want);
+      const got = new Uint8Array(want.length + 2);
+      writeFixedValue(got, 1, type, value);
+      expect(Buffer.from(got.subarray(1, 1 + want.length))).toEqual(want);
+      expect(Buffer.from(encodePropValue(type, value))).toEqual(want);
+    }
+    expect(() => writeFixedValue(new Uint8Array(8), 0, PropType.Time, 5)).toThrow(PropValueError);
+    expect(() => writeFixedValue(new Uint8Array(8), 0, PropType.Integer32, 5n)).toThrow(PropValueError);
+    expect(() => writeFixedValue(new Uint8Array(8), 0, PropType.String, 'x')).toThrow(PropValueError);
+  });
+
+  it('utf16leBytes equals Buffer.from(…, "utf16le") below and above its loop threshold', () => {
+    for (const s of ['', 'a', 'Grüße — ☃ 😀', 'x'.repeat(95), 'y'.repeat(96), '\uD800 lone surrogate', 'é'.repeat(500)]) {
+      expect(Buffer.from(utf16leBytes(s))).toEqual(Buffer.from(s, 'utf16le'));
+    }
   });
 });

