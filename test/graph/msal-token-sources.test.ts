@@ -161,3 +161,27 @@ test('settings: https only, the field named; the cloud\'s login host by default;
   // token-source.ts's contract maps onto the same settings.
   expect(msalSettingsFromOptions({ loginBaseUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: sb.clientSecret, caCertificate: sb.caCertificate })).toEqual((({ cloud: _cloud, ...rest }) => rest)(settings));
 });
+
+test('CaTrustingNetworkClient: answers every status with parsed JSON; refuses non-JSON and over-1-MiB answers without echoing the query', async () => {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/json')) { res.statusCode = 400; res.setHeader('x-Thing', 'a'); res.end('{"error":"invalid_grant"}'); }
+    else if (req.url?.startsWith('/html')) res.end('<html>');
+    else res.end(Buffer.alloc(2 * 1024 * 1024, 0x20));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const net = new CaTrustingNetworkClient();
+  try {
+    const res = await net.sendPostRequestAsync<{ error: string }>(`${base}/json`, { body: 'client_secret=hush', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect([res.status, res.body.error, res.headers['x-thing']]).toEqual([400, 'invalid_grant', 'a']);
+    await expect(net.getJson(`${base}/json`)).rejects.toThrow(/answered 400/);
+    await expect(net.sendGetRequestAsync(`${base}/html?code=secret-code`)).rejects.toThrow(/is not JSON/);
+    await expect(net.sendGetRequestAsync(`${base}/html?code=secret-code`)).rejects.not.toThrow(/secret-code/);
+    await expect(net.sendGetRequestAsync(`${base}/big`)).rejects.toThrow(/larger than/);
+  } finally {
+    net.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});

@@ -21,7 +21,7 @@ import { registerRestPimRoutes } from './rest-pim-routes';
 import { buildTenant, type SeedOptions } from './seed';
 import type { SandboxTenant, SandboxUser } from './tenant';
 import { MailboxThrottle, type MailboxStats, type ThrottleOptions } from './throttle';
-import { startTokenServiceTls } from './tls';
+import { startTokenServiceTls, type SandboxTlsListener } from './tls';
 import { DEFAULT_APP_ROLES, DEFAULT_DELEGATED_SCOPES, GRAPH_APP_ID, TokenIssuer } from './tokens';
 import { registerUserRoutes } from './users-routes';
 
@@ -113,6 +113,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 export async function startSandbox(options: SandboxOptions = {}): Promise<SandboxHandle> {
   const tenant = options.tenant ?? (await buildTenant(options));
   const app = Fastify({ routerOptions: { caseSensitive: false, maxParamLength: 500 }, bodyLimit: 64 * 1024 * 1024 });
+  let tls: SandboxTlsListener | undefined;
   try {
     const seed = options.seed ?? 'outport-sandbox';
     const mainApp: SandboxApp = {
@@ -211,7 +212,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const addr = app.server.address() as AddressInfo;
     const url = `http://${options.host ?? '127.0.0.1'}:${addr.port}`;
     ctx.graphUrl = url;
-    const tls = options.https ? await startTokenServiceTls(ctx, { host: options.host ?? '127.0.0.1', port: options.httpsPort }) : undefined;
+    tls = options.https ? await startTokenServiceTls(ctx, { host: options.host ?? '127.0.0.1', port: options.httpsPort }) : undefined;
     ctx.authorityUrl = tls?.url ?? url;
     ctx.issuer = await TokenIssuer.create({ tenantId: tenant.tenantId, authorityUrl: ctx.authorityUrl, graphUrl: url });
     const issuer = ctx.issuer;
@@ -228,7 +229,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       stop: async () => { await Promise.all([app.close(), tls?.close()]); },
     };
   } catch (err) {
-    await app.close();
+    await Promise.all([app.close(), tls?.close()]);
     throw err;
   }
 }
