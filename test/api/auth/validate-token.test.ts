@@ -100,13 +100,18 @@ test('forged and wrong tokens are each refused with their reason, 401 InvalidTok
   }
 });
 
-test('a delegated token without the API scope is 403 InsufficientScope', async () => {
+test('a delegated token without the API scope is 403 InsufficientScope; a client app not allowed is 403 ClientAppNotAllowed', async () => {
   const err = await refusal(validateAccessToken(await apiToken({ scp: 'User.Read' }), config));
   expect([err.status, err.code, err.reason]).toEqual([403, 'Forbidden', 'InsufficientScope']);
   expect(err.wwwAuthenticate).toMatch(/insufficient_scope/);
   // An app-only token is accepted only when configured so (then it is an app identity).
   const app = await validateAccessToken(await apiToken({ scp: undefined, idtyp: 'app', roles: ['Outport.Admin'] }), { ...config, acceptAppOnlyTokens: true });
   expect(app.kind).toBe('app');
+  // allowedClientAppIds: only the add-in may call.
+  const addin = '5c1a9e0b-3f7d-4a8e-9b61-0e2d4c7f8a90';
+  expect((await validateAccessToken(await apiToken({ azp: addin.toUpperCase() }), { ...config, allowedClientAppIds: [addin] })).clientAppId).toBe(addin.toUpperCase());
+  const other = await refusal(validateAccessToken(await apiToken(), { ...config, allowedClientAppIds: [addin] }));
+  expect([other.status, other.code, other.reason]).toEqual([403, 'Forbidden', 'ClientAppNotAllowed']);
 });
 
 test('the Authorization header: missing → MissingToken (WWW-Authenticate: Bearer), other schemes → MalformedToken', async () => {

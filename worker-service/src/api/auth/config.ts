@@ -38,6 +38,12 @@ export interface ApiAuthConfig {
   audiences?: readonly string[];
   /** Scope a delegated token must carry in `scp`; default `access_as_user`. */
   requiredScope?: string;
+  /**
+   * Client apps allowed to call (the token's `azp`/`appid`): e.g. the add-in's client id. Default:
+   * any app the tenant lets obtain a token for the API (consent and "Authorized client applications"
+   * decide that at Entra).
+   */
+  allowedClientAppIds?: readonly string[];
   /** Accept app-only tokens (client credentials to the worker API; no user): default false. They are
    *  admins only through an admin app role. */
   acceptAppOnlyTokens?: boolean;
@@ -62,7 +68,7 @@ export interface ApiAuthConfig {
 export type AuthErrorReason =
   | 'MissingToken' | 'MalformedToken' | 'UnsupportedAlgorithm' | 'UnknownSigningKey' | 'InvalidSignature'
   | 'InvalidAudience' | 'InvalidIssuer' | 'WrongTenant' | 'TokenExpired' | 'TokenNotYetValid' | 'InvalidClaims'
-  | 'AppOnlyTokenRefused' | 'InsufficientScope' | 'NotYourMailbox' | 'AdminOnly' | 'AuthMetadataUnavailable';
+  | 'AppOnlyTokenRefused' | 'InsufficientScope' | 'ClientAppNotAllowed' | 'NotYourMailbox' | 'AdminOnly' | 'AuthMetadataUnavailable';
 
 /** The API error code (docs/api.md "Errors") of each reason. */
 const API_CODE: Record<AuthErrorReason, { status: 401 | 403 | 503; code: string }> = {
@@ -79,6 +85,7 @@ const API_CODE: Record<AuthErrorReason, { status: 401 | 403 | 503; code: string 
   InvalidClaims: { status: 401, code: 'InvalidToken' },
   AppOnlyTokenRefused: { status: 401, code: 'InvalidToken' },
   InsufficientScope: { status: 403, code: 'Forbidden' },
+  ClientAppNotAllowed: { status: 403, code: 'Forbidden' },
   NotYourMailbox: { status: 403, code: 'NotYourMailbox' },
   AdminOnly: { status: 403, code: 'AdminOnly' },
   AuthMetadataUnavailable: { status: 503, code: 'AuthUnavailable' },

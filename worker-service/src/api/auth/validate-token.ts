@@ -13,7 +13,8 @@
  * 4. `aud` = the worker app (client id or `api://<client id>`), `exp`/`nbf` with 60 s skew.
  * 5. `tid` = the configured tenant, then `iss` = the metadata's issuer (v2.0 tokens).
  * 6. A delegated token needs the API's scope (`access_as_user`) in `scp` and an `oid`; app-only
- *    tokens (no `scp`) are refused unless `acceptAppOnlyTokens`.
+ *    tokens (no `scp`) are refused unless `acceptAppOnlyTokens`; with `allowedClientAppIds`, the
+ *    token's `azp`/`appid` must be one of them.
  *
  * Metadata is cached per authority for `metadataMaxAgeMs` (failures are not cached); the JWKS by
  * jose (10 min, refreshed on an unknown `kid`).
@@ -198,7 +199,7 @@ function refusal(err: unknown): AuthError {
  * @returns the caller's identity
  * @throws AuthError 401 (MalformedToken, UnsupportedAlgorithm, UnknownSigningKey, InvalidSignature,
  *         InvalidAudience, InvalidIssuer, WrongTenant, TokenExpired, TokenNotYetValid, InvalidClaims,
- *         AppOnlyTokenRefused), 403 InsufficientScope, 503 AuthMetadataUnavailable; TypeError for a bad config
+ *         AppOnlyTokenRefused), 403 InsufficientScope / ClientAppNotAllowed, 503 AuthMetadataUnavailable; TypeError for a bad config
  */
 export async function validateAccessToken(token: string, config: ApiAuthConfig): Promise<ApiIdentity> {
   if (!token) throw new AuthError('MissingToken', 'an access token for the worker API is required');
@@ -236,6 +237,10 @@ export async function validateAccessToken(token: string, config: ApiAuthConfig):
     if (!identity.scp.includes(scope)) throw new AuthError('InsufficientScope', `the token lacks the "${scope}" scope of the worker API`);
   }
   if (!identity.oid) throw new AuthError('InvalidClaims', 'the token\'s "oid" claim is missing');
+  if (config.allowedClientAppIds?.length) {
+    const allowed = config.allowedClientAppIds.map((a) => a.toLowerCase());
+    if (!identity.clientAppId || !allowed.includes(identity.clientAppId.toLowerCase())) throw new AuthError('ClientAppNotAllowed', 'the app that obtained this token may not call the worker API');
+  }
   return identity;
 }
 
