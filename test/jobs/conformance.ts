@@ -93,6 +93,7 @@ export function describeJobBackendConformance(name: string, makeBackend: () => P
         expect(await b.store.getProject(T1, p.id)).toEqual(p);
         await expectCode(b.store.getProject(T2, p.id), 'NotFound');
         expect(await b.store.listProjects(T2)).toEqual([]);
+        expect(await b.store.listTenants()).toEqual([T1]);
         await b.store.createProject(newProject({ createdBy: 'user-2', name: 'Other' }));
         expect((await b.store.listProjects(T1)).map((x) => x.name)).toEqual(['Migration', 'Other']);
         expect((await b.store.listProjects(T1, { createdBy: 'user-2' })).map((x) => x.name)).toEqual(['Other']);

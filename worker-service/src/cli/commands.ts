@@ -13,4 +13,6 @@ export interface CommandEntry {
 /** Commands by name. Add one line per command module. */
 export const EXTRA_COMMANDS: Record<string, CommandEntry> = {
   inventory: { usage: 'outport inventory --tenant-config FILE --mailbox SMTP [--archive] [--items]', load: async () => (require('./inventory') as typeof import('./inventory')).run },
+  jobs: { usage: 'outport jobs [--data-dir DIR] [--project ID] [--json]', load: async () => (require('./jobs') as typeof import('./jobs')).run },
+  stats: { usage: 'outport stats --project ID [--csv] [--data-dir DIR]', load: async () => (require('./stats') as typeof import('./stats')).run },
 };

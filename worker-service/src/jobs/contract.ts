@@ -394,6 +394,8 @@ export interface ProjectStore {
    * @throws JobsError InvalidInput (field) — no credential or more than one, options out of range, empty name
    */
   createProject(input: NewProject): Promise<Project>;
+  /** Tenant ids that have projects, sorted. For operator tools (`outport jobs`, `outport stats`), never for API callers. */
+  listTenants(): Promise<string[]>;
   /** Projects of a tenant, oldest first; `createdBy` narrows to one creator's. */
   listProjects(tenantId: string, filter?: { createdBy?: string }): Promise<Project[]>;
   /** @throws JobsError NotFound */

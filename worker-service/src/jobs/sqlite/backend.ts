@@ -23,6 +23,14 @@ import { mailboxKey, pstKey, pstNameProblem, resolveOptions, sourceProblem, spli
 import { loadSecretKey, SecretBox } from '../secrets';
 import { migrate } from './schema';
 
+/** Environment variable naming the data directory. */
+export const DATA_DIR_ENV = 'OUTPORT_DATA_DIR';
+
+/** The data directory: `OUTPORT_DATA_DIR`, else `outport-data` in the working directory. */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env[DATA_DIR_ENV] || 'outport-data');
+}
+
 /** The database file inside the data directory. */
 export const SQLITE_FILE = 'outport-jobs.sqlite';
 /** How long to wait for another process's write lock before failing (ms). */
@@ -296,6 +304,10 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         this.#box.seal(JSON.stringify(secret), `project:${id}:destination`), JSON.stringify(options), options.maxConcurrentExports);
       return this.#project(this.#projectRow(input.tenantId, id));
     });
+  }
+
+  async listTenants(): Promise<string[]> {
+    return this.#tx(() => (this.#db.prepare('SELECT DISTINCT tenant_id FROM projects ORDER BY tenant_id').all() as { tenant_id: string }[]).map((r) => r.tenant_id));
   }
 
   async listProjects(tenantId: string, filter: { createdBy?: string } = {}): Promise<Project[]> {
