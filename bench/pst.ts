@@ -13,9 +13,12 @@
  *  5. memory: one child process per --sizes entry (default 1GB,4GB) writes a mailbox of that size;
  *     its peak RSS (VmHWM, reset after start-up so it covers the writing only) is reported, with
  *     the heap growth per item sampled every 10% (gc before each sample).
+ * The children run the writer as JavaScript compiled by tsc (into node_modules/.cache/outport-bench,
+ * compiled at the start of each run), as a deployed worker would run it, not through tsx's
+ * on-the-fly transform (`--runner tsx` measures that instead).
  * The last line is key=value pairs. Every file it writes is removed (in --dir, default os.tmpdir()).
  *
- * Usage: npm run bench:pst -- [--quick] [--size 2GB] [--sizes 1GB,4GB] [--dir DIR]
+ * Usage: npm run bench:pst -- [--quick] [--size 2GB] [--sizes 1GB,4GB] [--dir DIR] [--runner compiled|tsx]
  *   --quick   --size 200MB --sizes 200MB,800MB (a few minutes)
  */
 import { execFile, execFileSync } from 'node:child_process';
@@ -23,6 +26,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import type * as TS from 'typescript';
 import { FilePstSink, PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
@@ -56,6 +60,8 @@ interface ChildResult {
   parts: number;
   writeMs: number;
   fsyncMs: number;
+  /** Part of writeMs spent making the copies (reading the item file, replicateItem), not writing. */
+  copyMs: number;
   cpuUserMs: number;
   cpuSystemMs: number;
   /** VmHWM after the reset at start (KiB → MB). */
@@ -110,10 +116,14 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let n = 0;
+  let copyMs = 0;
   for (; !sink || sink.bytes < targetBytes; n++) {
+    const c0 = performance.now();
     const i = n % source.count;
     const folderPath = replicaFolderPath(source.groupOf[i], n, source.count);
-    await writer.addItem(folderPath, replicateItem(source.read(i).item, n));
+    const item = replicateItem(source.read(i).item, n);
+    copyMs += performance.now() - c0;
+    await writer.addItem(folderPath, item);
     if (sample && gc && sink && sink.bytes >= nextSample) {
       gc();
       const m = process.memoryUsage();
@@ -139,6 +149,7 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
     parts: parts.length,
     writeMs,
     fsyncMs,
+    copyMs,
     cpuUserMs: cpu.user / 1000,
     cpuSystemMs: cpu.system / 1000,
     peakRssMb: (vmStatus('VmHWM') ?? process.resourceUsage().maxRSS * 1024) / MB,
@@ -148,9 +159,33 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
+/** Where the children's compiled JavaScript goes (under node_modules so that imports resolve). */
+const BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench');
+
+/**
+ * Compiles this file and what it imports with tsc (the project's tsconfig, emitting CommonJS) and
+ * returns the path of the compiled entry. @throws Error listing the compiler's errors
+ */
+function compileChild(): string {
+  // loaded here, not at the top: the children run this file too and should not hold the compiler
+  const ts = require('typescript') as typeof TS;
+  const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
+  if (!config) throw new Error('cannot read tsconfig.json');
+  const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: BUILD_DIR, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
+  const program = ts.createProgram([__filename], options);
+  const emitted = program.emit();
+  const errors = ts.getPreEmitDiagnostics(program).concat(emitted.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (errors.length > 0 || emitted.emitSkipped) throw new Error(`tsc: ${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' })}`);
+  return path.join(BUILD_DIR, path.relative(path.resolve(__dirname, '..'), __filename).replace(/\.ts$/, '.js'));
+}
+
+/** How children run: compiled JavaScript (its path) or TypeScript through tsx. */
+type Runner = { kind: 'compiled'; entry: string } | { kind: 'tsx' };
+
 /** Runs a child writer process and returns its report. */
-async function runChild(itemsPath: string, outPath: string, targetBytes: number, sample: boolean): Promise<ChildResult> {
-  const args = ['--expose-gc', path.resolve(__dirname, '../bin/run-ts.js'), __filename, '--child', itemsPath, outPath, String(targetBytes), sample ? 'sample' : 'nosample'];
+async function runChild(runner: Runner, itemsPath: string, outPath: string, targetBytes: number, sample: boolean): Promise<ChildResult> {
+  const entry = runner.kind === 'compiled' ? [runner.entry] : [path.resolve(__dirname, '../bin/run-ts.js'), __filename];
+  const args = ['--expose-gc', ...entry, '--child', itemsPath, outPath, String(targetBytes), sample ? 'sample' : 'nosample'];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -193,11 +228,16 @@ async function main(argv: string[]): Promise<void> {
   const size = parseSize(opt('--size') ?? (quick ? '200MB' : '2GB'));
   const sizes = (opt('--sizes') ?? (quick ? '200MB,800MB' : '1GB,4GB')).split(',').map(parseSize);
   if (sizes.length !== 2) throw new Error('--sizes takes two sizes, e.g. 1GB,4GB');
+  const runnerName = opt('--runner') ?? 'compiled';
+  if (runnerName !== 'compiled' && runnerName !== 'tsx') throw new Error(`--runner ${runnerName}: use compiled (default) or tsx`);
   const dir = mkdtempSync(path.join(opt('--dir') ?? tmpdir(), 'outport-bench-'));
   const log = (s: string): void => { process.stdout.write(s + '\n'); };
   try {
     log(`bench:pst on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, files in ${dir}`);
     let t0 = performance.now();
+    const runner: Runner = runnerName === 'tsx' ? { kind: 'tsx' } : { kind: 'compiled', entry: compileChild() };
+    log(runner.kind === 'compiled' ? `writer compiled by tsc in ${f1((performance.now() - t0) / 1000)} s (children run ${path.relative(process.cwd(), runner.entry)})` : 'children run TypeScript through tsx');
+    t0 = performance.now();
     const items = await corpusItems();
     const itemsPath = path.join(dir, 'corpus-items.bin');
     writeItemFile(itemsPath, items);
@@ -206,10 +246,12 @@ async function main(argv: string[]): Promise<void> {
 
     // 2. throughput
     const pst = path.join(dir, 'bench.pst');
-    const w = await runChild(itemsPath, pst, size, false);
+    const w = await runChild(runner, itemsPath, pst, size, false);
     const writerS = (w.writeMs + w.fsyncMs) / 1000;
     const writerMbS = w.pstBytes / MB / writerS;
+    const writerOnlyMbS = w.pstBytes / MB / (writerS - w.copyMs / 1000);
     log(`writer:  ${fmtSize(w.pstBytes)} (${w.items} items, ${w.parts} part) in ${f1(writerS)} s (write ${f1(w.writeMs / 1000)} + fsync ${f1(w.fsyncMs / 1000)}) = ${f1(writerMbS)} MB/s; CPU user ${f1(w.cpuUserMs / 1000)} s, system ${f1(w.cpuSystemMs / 1000)} s; ${f1(w.items / writerS)} items/s; peak RSS ${f1(w.peakRssMb)} MB`);
+    log(`         of which making the copies ${f1(w.copyMs / 1000)} s; without it ${f1(writerOnlyMbS)} MB/s`);
 
     // 3. raw write of the same bytes
     const rawFile = path.join(dir, 'raw.bin');
@@ -232,7 +274,7 @@ async function main(argv: string[]): Promise<void> {
     // 5. memory
     const mem: ChildResult[] = [];
     for (const target of sizes) {
-      const r = await runChild(itemsPath, path.join(dir, 'mem.pst'), target, true);
+      const r = await runChild(runner, itemsPath, path.join(dir, 'mem.pst'), target, true);
       rmSync(path.join(dir, 'mem.pst'), { force: true });
       mem.push(r);
       log(`memory:  ${fmtSize(r.pstBytes)} (${r.items} items) peak RSS ${f1(r.peakRssMb)} MB (start ${f1(r.startRssMb)} MB); heap+external grows ${f1(bytesPerItem(r.samples))} B/item; ${f1(r.pstBytes / MB / ((r.writeMs + r.fsyncMs) / 1000))} MB/s`);
@@ -250,6 +292,7 @@ async function main(argv: string[]): Promise<void> {
       `pst_mb=${f1(w.pstBytes / MB)}`,
       `items=${w.items}`,
       `writer_mb_s=${f1(writerMbS)}`,
+      `writer_excl_copies_mb_s=${f1(writerOnlyMbS)}`,
       `raw_mb_s=${f1(rawMbS)}`,
       `ratio_vs_raw=${f2(ratioRaw)}`,
       `readpst_mb_s=${f1(readpstMbS)}`,
