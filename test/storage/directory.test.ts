@@ -30,7 +30,7 @@ test('a PST part: equal to the writer output and to FilePstSink, sha256 in the s
   const dest = createDestination(dirConfig(join(root, 'out')));
   await dest.ensure();
   expect(existsSync(join(root, 'out', DIRECTORY_MARKER))).toBe(true);
-  const { part, expected } = await writePst(dest, 'user1.pst', 8, 150_000);
+  const { part, expected } = await writePst(dest, 'user1.pst', 12, 150_000);
   const file = join(root, 'out', 'user1.pst');
   const bytes = readFileSync(file);
   expect(bytes.equals(expected)).toBe(true);

@@ -22,7 +22,7 @@ describeWhenAvailable('test harnesses', azuriteAvailable() ? [] : ['node_modules
     expect(names).toContain('harness-check');
   });
 
-  test('a second instance is independent and stop() ends it', async () => {
+  test('a second instance is independent; stop() ends it and removes its working directory', async () => {
     const other = await startAzurite();
     expect(other.port).not.toBe(az.port);
     const service = new BlobServiceClient(other.blobEndpoint, new StorageSharedKeyCredential(other.accountName, other.accountKey),
@@ -30,7 +30,9 @@ describeWhenAvailable('test harnesses', azuriteAvailable() ? [] : ['node_modules
     const before: string[] = [];
     for await (const c of service.listContainers()) before.push(c.name);
     expect(before).toEqual([]);
+    expect(existsSync(other.workDir)).toBe(true);
     await other.stop();
+    expect(existsSync(other.workDir)).toBe(false);
     await expect(service.getProperties()).rejects.toThrow();
   });
 
@@ -59,12 +61,5 @@ describeWhenAvailable('test harnesses', azuriteAvailable() ? [] : ['node_modules
     } finally {
       await proxy.stop();
     }
-  });
-
-  test('stop() removes the working directory', async () => {
-    const other = await startAzurite();
-    expect(existsSync(other.workDir)).toBe(true);
-    await other.stop();
-    expect(existsSync(other.workDir)).toBe(false);
   });
 });
