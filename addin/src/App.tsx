@@ -5,9 +5,9 @@
  * event) through FluentProvider.
  */
 import {
-  Button, FluentProvider, MessageBar, MessageBarBody, Spinner, Tab, TabList, Text, Title2, makeStyles, tokens, webDarkTheme, webLightTheme,
+  Button, FluentProvider, MessageBar, MessageBarBody, Spinner, Tab, TabList, Text, Title3, makeStyles, tokens, webDarkTheme, webLightTheme,
 } from '@fluentui/react-components';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, lazy, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiClient } from './api/client';
 import { describeError } from './api/errors';
 import type { ApiConfig, Me } from './api/types';
@@ -16,10 +16,13 @@ import type { AuthProvider } from './auth/types';
 import { SandboxSignIn } from './components/SandboxSignIn';
 import { SessionContext, type Session } from './context';
 import type { OfficeHost, ThemeKind } from './office/office';
-import { AdminPage } from './pages/AdminPage';
-import { MyMailboxPage } from './pages/MyMailboxPage';
-import { ProjectPage } from './pages/ProjectPage';
-import { ProjectsPage } from './pages/ProjectsPage';
+
+// Loaded on first use: the first render (sign-in, My mailbox) does not wait for the DataGrid,
+// tables and dialogs of the other views.
+const MyMailboxPage = lazy(() => import(/* webpackChunkName: "mine" */ './pages/MyMailboxPage').then((m) => ({ default: m.MyMailboxPage })));
+const AdminPage = lazy(() => import(/* webpackChunkName: "admin" */ './pages/AdminPage').then((m) => ({ default: m.AdminPage })));
+const ProjectPage = lazy(() => import(/* webpackChunkName: "project" */ './pages/ProjectPage').then((m) => ({ default: m.ProjectPage })));
+const ProjectsPage = lazy(() => import(/* webpackChunkName: "projects" */ './pages/ProjectsPage').then((m) => ({ default: m.ProjectsPage })));
 
 const useStyles = makeStyles({
   provider: { minHeight: '100vh', backgroundColor: tokens.colorNeutralBackground1, color: tokens.colorNeutralForeground1 },
@@ -120,7 +123,7 @@ function Pane({ office, apiBase, signInPageUrl, fetch: fetchImpl, makeAuth = cho
   return (
     <main className={styles.root} aria-busy={phase === 'config' || phase === 'me'}>
       <header className={styles.header}>
-        <Title2 as="h1">Outport</Title2>
+        <Title3 as="h1">Outport</Title3>
         {session && (
           <div style={{ display: 'flex', alignItems: 'center', columnGap: 8, minWidth: 0 }}>
             <Text size={200} className={styles.account}>{me?.user.displayName}</Text>
@@ -149,11 +152,13 @@ function Pane({ office, apiBase, signInPageUrl, fetch: fetchImpl, makeAuth = cho
             </TabList>
           </nav>
           <section aria-label={view.projectId ? 'Export' : view.tab === 'mine' ? 'My mailbox' : view.tab === 'admin' ? 'Admin' : 'Exports'}>
+            <Suspense fallback={<Spinner label="Loading…" />}>
             {view.projectId
               ? <ProjectPage key={view.projectId} projectId={view.projectId} onBack={() => setView({ tab: 'exports' })} />
               : view.tab === 'mine' ? <MyMailboxPage onStarted={(id) => setView({ tab: 'exports', projectId: id })} />
                 : view.tab === 'admin' ? <AdminPage onCreated={(id) => setView({ tab: 'exports', projectId: id })} />
                   : <ProjectsPage onOpen={(id) => setView({ tab: 'exports', projectId: id })} />}
+            </Suspense>
           </section>
         </SessionContext.Provider>
       )}

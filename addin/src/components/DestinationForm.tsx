@@ -19,8 +19,8 @@ export const EMPTY_DESTINATION: DestinationDraft = {
 
 const CLOUD_LABELS: Record<Cloud, string> = {
   global: `Global (${STORAGE_SUFFIX.global})`,
-  china: `China, 21Vianet (${STORAGE_SUFFIX.china})`,
-  usgov: `US Government (${STORAGE_SUFFIX.usgov})`,
+  china: `China (${STORAGE_SUFFIX.china})`,
+  usgov: `US Gov (${STORAGE_SUFFIX.usgov})`,
   germany: `Germany (${STORAGE_SUFFIX.germany})`,
   custom: 'Custom endpoint',
 };
@@ -46,9 +46,9 @@ export function DestinationForm({ value, onChange, showAll, serverErrors = {} }:
 
   return (
     <div className={styles.root} role="group" aria-label="Destination">
-      <Field label="Sign in to storage with">
+      <Field label="Storage credential">
         <RadioGroup value={value.credential} onChange={(_, d) => set('credential', d.value as DestinationDraft['credential'])} layout="horizontal">
-          <Radio value="accountKey" label="Account key" />
+          <Radio value="accountKey" label="Name and key" />
           <Radio value="sasUrl" label="SAS URL" />
         </RadioGroup>
       </Field>
@@ -73,7 +73,7 @@ export function DestinationForm({ value, onChange, showAll, serverErrors = {} }:
         <Input value={value.container} onChange={(_, d) => set('container', d.value.trim())} onBlur={leave('container')} spellCheck={false} />
       </Field>
       <Field label="Storage cloud">
-        <Select value={value.storageCloud} onChange={(_, d) => set('storageCloud', d.value as Cloud)}>
+        <Select value={value.storageCloud} onChange={(_, d) => set('storageCloud', d.value as Cloud)} style={{ minWidth: 0, maxWidth: '100%' }}>
           {(Object.keys(CLOUD_LABELS) as Cloud[]).map((c) => <option key={c} value={c}>{CLOUD_LABELS[c]}</option>)}
         </Select>
       </Field>

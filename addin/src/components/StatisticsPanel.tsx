@@ -2,17 +2,20 @@
  * Statistics of a project (`GET …/statistics`): totals and one line per item, with a CSV download
  * (`?format=csv`; the API prefixes cells that spreadsheets would run as formulas).
  */
-import { Button, Table, TableBody, TableCell, TableHeader, TableHeaderCell, TableRow, Text, makeStyles, tokens } from '@fluentui/react-components';
+import { Button, Text, makeStyles, tokens } from '@fluentui/react-components';
 import { useState } from 'react';
 import type { ApiClient } from '../api/client';
 import { describeError } from '../api/errors';
 import type { Statistics } from '../api/types';
 import { formatBytes, formatCount, formatDuration } from '../format';
+import { STATE_LABEL } from './ItemCard';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', rowGap: tokens.spacingVerticalS },
   totals: { display: 'grid', gridTemplateColumns: 'repeat(2, minmax(0, 1fr))', rowGap: tokens.spacingVerticalXS },
-  cell: { wordBreak: 'break-all' },
+  list: { listStyleType: 'none', margin: 0, padding: 0, display: 'flex', flexDirection: 'column' },
+  entry: { padding: `${tokens.spacingVerticalXS} 0`, borderBottom: `${tokens.strokeWidthThin} solid ${tokens.colorNeutralStroke2}` },
+  source: { overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' },
   bad: { color: tokens.colorPaletteRedForeground1 },
 });
 
@@ -61,27 +64,16 @@ export function StatisticsPanel({ api, projectId, projectName }: StatisticsPanel
             <Text>Errors</Text><Text weight="semibold">{formatCount(t.errors ?? stats.value.reduce((s, v) => s + v.errors, 0))}</Text>
             <Text>PST files</Text><Text weight="semibold">{formatCount(t.parts ?? stats.value.reduce((s, v) => s + v.parts, 0))}</Text>
           </div>
-          <Table size="small" aria-label="Statistics per mailbox">
-            <TableHeader>
-              <TableRow>
-                <TableHeaderCell>Mailbox</TableHeaderCell>
-                <TableHeaderCell>Items</TableHeaderCell>
-                <TableHeaderCell>Errors</TableHeaderCell>
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {stats.value.map((s) => (
-                <TableRow key={s.itemId}>
-                  <TableCell className={styles.cell}>
-                    {s.source}{s.mailbox === 'archive' ? ' (archive)' : ''}
-                    <Text block size={200}>{formatBytes(s.bytesExported)} · {formatDuration(s.durationSeconds)} · {s.state}</Text>
-                  </TableCell>
-                  <TableCell>{formatCount(s.itemsExported)}</TableCell>
-                  <TableCell>{formatCount(s.errors)}</TableCell>
-                </TableRow>
-              ))}
-            </TableBody>
-          </Table>
+          <ul className={styles.list} aria-label="Statistics per mailbox">
+            {stats.value.map((s) => (
+              <li key={s.itemId} className={styles.entry}>
+                <Text block weight="semibold" className={styles.source} title={s.source}>{s.source}{s.mailbox === 'archive' ? ' (archive)' : ''}</Text>
+                <Text block size={200}>
+                  {formatCount(s.itemsExported)} items · {formatBytes(s.bytesExported)} · {formatCount(s.errors)} {s.errors === 1 ? 'error' : 'errors'} · {formatDuration(s.durationSeconds)} · {STATE_LABEL[s.state]?.[0] ?? s.state}
+                </Text>
+              </li>
+            ))}
+          </ul>
         </>
       )}
     </section>

@@ -21,7 +21,7 @@ const useStyles = makeStyles({
   items: { display: 'flex', flexDirection: 'column', rowGap: tokens.spacingVerticalS },
 });
 
-const PASS_LABEL: Record<Pass, string> = { full: 'Full export', prestage: 'Pre-stage (older items first)', incremental: 'Incremental (changes since last pass)' };
+const PASS_LABEL: Record<Pass, string> = { full: 'Full', prestage: 'Pre-stage (older items)', incremental: 'Incremental (changes)' };
 
 export interface ProjectPageProps {
   projectId: string;
@@ -87,7 +87,7 @@ export function ProjectPage({ projectId, onBack }: ProjectPageProps): JSX.Elemen
       </section>
 
       <section aria-label="Progress" className={styles.items}>
-        <Text weight="semibold" as="h3">Progress {live.live ? '' : '(reconnecting…)'}</Text>
+        <Text weight="semibold" as="h3">Progress{live.live ? '' : ' (reconnecting…)'}</Text>
         {live.items.length === 0 && <Text>No mailboxes in this export yet.</Text>}
         {live.items.map((item) => <ItemCard key={item.id} item={item} progress={live.progress[item.id]} api={api} />)}
       </section>

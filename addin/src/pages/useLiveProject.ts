@@ -24,7 +24,7 @@ export interface LiveProject {
   items: Item[];
   progress: Record<string, ItemProgress>;
   error?: string;
-  /** True while the event stream is connected. */
+  /** False after the event stream failed, until it works again. */
   live: boolean;
   /** Message of the last automatic re-authorization, if any. */
   reauth?: string;
@@ -37,7 +37,7 @@ export function useLiveProject(api: ApiClient, projectId: string): LiveProject {
   const [items, setItems] = useState<Item[]>([]);
   const [progress, setProgress] = useState<Record<string, ItemProgress>>({});
   const [error, setError] = useState<string>();
-  const [live, setLive] = useState(false);
+  const [live, setLive] = useState(true);
   const [reauth, setReauth] = useState<string>();
   const states = useRef(new Map<string, string>());
   const refreshTimer = useRef<ReturnType<typeof setTimeout>>();
@@ -72,10 +72,11 @@ export function useLiveProject(api: ApiClient, projectId: string): LiveProject {
     void (async () => {
       while (!ctl.signal.aborted) {
         try {
-          setLive(true);
           await api.streamProgress(projectId, onEvent, ctl.signal);
-        } catch { /* reconnect below */ }
-        setLive(false);
+          setLive(true); // a stream that ended normally (server restart, proxy timeout) is simply reopened
+        } catch {
+          setLive(false);
+        }
         if (ctl.signal.aborted) break;
         await new Promise((r) => setTimeout(r, RECONNECT_DELAY_MS));
       }
