@@ -150,6 +150,15 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     expect((await dest.list('')).map((o) => o.name)).toEqual(['tiny.pst']);
   });
 
+  test('an empty part commits an empty blob', async () => {
+    const dest = createDestination(keyed('empty'), { azure: { retry: FAST_RETRY } });
+    await dest.ensure();
+    const sink = await dest.openPart('empty.bin');
+    await sink.close();
+    expect(sink.stored()).toEqual({ name: 'empty.bin', sizeBytes: 0, sha256: sha256(new Uint8Array(0)) });
+    expect((await download('empty', 'empty.bin')).bytes.length).toBe(0);
+  });
+
   test('abort commits nothing, and an aborted rewrite leaves the earlier blob as it was', async () => {
     const dest = createDestination(keyed('aborts'), { azure: { blockSizeBytes: 64 * 1024, retry: FAST_RETRY } });
     await dest.ensure();

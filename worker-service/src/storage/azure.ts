@@ -358,10 +358,11 @@ class AzureBlobPartSink implements PartSink {
       await this.stageCurrent();
       await this.drain();
       this.throwIfFailed();
+      // Put Block refuses an empty body: an empty part commits an empty block list (a 0-byte blob).
       const headerId = this.blockId(0);
-      await this.stage(headerId, this.header.subarray(0, this.headerLength));
+      if (this.headerLength > 0) await this.stage(headerId, this.header.subarray(0, this.headerLength));
       const metadata = { [CREATED_BY_KEY]: CREATED_BY_VALUE };
-      await this.blob.commitBlockList([headerId, ...this.blockIds], {
+      await this.blob.commitBlockList(this.headerLength > 0 ? [headerId, ...this.blockIds] : [], {
         blobHTTPHeaders: { blobContentType: PST_CONTENT_TYPE },
         metadata,
         abortSignal: this.signal,
