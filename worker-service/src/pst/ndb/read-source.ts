@@ -30,7 +30,8 @@ export class MemoryByteSource implements ByteSource {
   }
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this.bytes.length, offset, length);
-    return this.bytes.slice(offset, offset + length);
+    // A copy, also for a Node Buffer (whose slice() is a view): callers decode blocks in place.
+    return Uint8Array.prototype.slice.call(this.bytes, offset, offset + length);
   }
   async close(): Promise<void> {}
 }
