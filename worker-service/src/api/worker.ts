@@ -11,7 +11,7 @@
  *   token sources of jobs still running.
  * - Destination: the project's stored destination and its decrypted secret, validated by
  *   storage/validate.ts and opened with storage/createDestination (the container is created and
- *   marked on first use by runExport's `ensure`).
+ *   marked by `ensure()` before an export pass: runExport expects it to exist).
  * - Checkpoint: the queue's, bound to the lease (the Runner's default).
  *
  * One MailboxGate (inside {@link GraphAccess}) is shared by every job of the process.
@@ -59,9 +59,12 @@ function defaultOpen(input: DestinationInput): Destination {
 export function jobDepsBuilder(options: Pick<WorkerOptions, 'backend' | 'graph' | 'openDestination'>, live: Map<string, Set<OnBehalfOfTokenSource>>) {
   const open = options.openDestination ?? defaultOpen;
   const { store } = options.backend;
-  return async (claimed: ClaimedJob): Promise<JobDeps> => {
+  return async (claimed: ClaimedJob, signal?: AbortSignal): Promise<JobDeps> => {
     const { project } = claimed;
     const destination = open(destinationInputOf(project, await store.destinationSecret(project.id)));
+    // Export passes write parts: the container is created (and marked as Outport's) when missing.
+    // A verify job only probes (jobs/verify.ts reports a missing container as its finding).
+    if (claimed.job.action !== 'verify') await destination.ensure(signal);
     let client;
     let close: (() => Promise<void>) | undefined;
     if (project.authMode === 'application') {
