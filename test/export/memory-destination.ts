@@ -1,0 +1,86 @@
+/**
+ * A Destination kept in memory for the export tests (storage/destination.ts contract): parts are
+ * committed only at close (an aborted or failed part leaves nothing, an earlier object of the name
+ * stays until then), SHA-256 of the stored bytes, and a fault knob: `failAppendOnce` throws from one
+ * append of a chosen part (a storage failure mid-part).
+ */
+import { createHash } from 'node:crypto';
+import type { Destination, PartSink, StoredObject, StoredPart } from '../../worker-service/src/storage/destination';
+import { StorageError } from '../../worker-service/src/storage/destination';
+
+export class MemoryDestination implements Destination {
+  readonly location = 'memory:';
+  readonly objects = new Map<string, { bytes: Buffer; metadata: Record<string, string> }>();
+  /** Parts opened, in order (names). */
+  readonly opened: string[] = [];
+  /** Parts aborted, in order (names). */
+  readonly aborted: string[] = [];
+  /** Throw once from the Nth append (1-based) of the part with this name. */
+  failAppendOnce?: { part: string; append: number };
+
+  async ensure(): Promise<void> {}
+
+  async openPart(name: string, signal?: AbortSignal): Promise<PartSink> {
+    signal?.throwIfAborted();
+    this.opened.push(name);
+    const chunks: Buffer[] = [];
+    let appends = 0;
+    let result: StoredPart | undefined;
+    let head: { offset: number; bytes: Buffer }[] = [];
+    return {
+      append: async (bytes) => {
+        signal?.throwIfAborted();
+        appends++;
+        const f = this.failAppendOnce;
+        if (f && f.part === name && f.append === appends) {
+          this.failAppendOnce = undefined;
+          throw new StorageError('StorageFailed', `injected failure on append ${appends} of ${name}`, 503);
+        }
+        chunks.push(Buffer.from(bytes));
+      },
+      writeAt: async (offset, bytes) => {
+        head.push({ offset, bytes: Buffer.from(bytes) });
+      },
+      close: async () => {
+        signal?.throwIfAborted();
+        const all = Buffer.concat(chunks);
+        for (const h of head) h.bytes.copy(all, h.offset);
+        head = [];
+        const sha256 = createHash('sha256').update(all).digest('hex');
+        this.objects.set(name, { bytes: all, metadata: { sha256 } });
+        result = { name, sizeBytes: all.length, sha256 };
+      },
+      abort: async () => {
+        this.aborted.push(name);
+      },
+      stored: () => {
+        if (!result) throw new Error('stored() before close()');
+        return result;
+      },
+    };
+  }
+
+  async putSmall(name: string, bytes: Uint8Array, _contentType: string, signal?: AbortSignal): Promise<void> {
+    signal?.throwIfAborted();
+    this.objects.set(name, { bytes: Buffer.from(bytes), metadata: {} });
+  }
+  async getSmall(name: string): Promise<Uint8Array | undefined> {
+    return this.objects.get(name)?.bytes;
+  }
+  async list(prefix: string): Promise<StoredObject[]> {
+    return [...this.objects].filter(([n]) => n.startsWith(prefix)).map(([name, o]) => ({ name, sizeBytes: o.bytes.length, metadata: { ...o.metadata } }));
+  }
+  async delete(name: string): Promise<void> {
+    this.objects.delete(name);
+  }
+  async deleteContainer(): Promise<void> {
+    this.objects.clear();
+  }
+  async readUrl(): Promise<string | undefined> {
+    return undefined;
+  }
+  /** Names of stored objects, sorted. */
+  names(): string[] {
+    return [...this.objects.keys()].sort();
+  }
+}
