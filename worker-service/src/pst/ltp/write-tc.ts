@@ -124,7 +124,7 @@ export class TableContextBuilder {
   private readySubnodes: LtpSubnodeStream[] = [];
   private rowBlocksOut = 0;
   private heldRowBlock?: Uint8Array;
-  private readonly rowIds = new NumberColumn(256, 'u32');
+  private readonly rowIds: NumberColumn;
   /** Row matrix subnode NID, allocated when the matrix leaves the heap. */
   private rowMatrixNid = 0;
   /** The row index BTHHEADER (HID 0x20) and TCINFO (0x40), reserved first as in Outlook's tables. */
@@ -141,6 +141,7 @@ export class TableContextBuilder {
     streaming = false,
   ) {
     this.heap = new HeapBuilder(ClientSig.TC, streaming);
+    this.rowIds = new NumberColumn(streaming ? 256 : 8, 'u32'); // a message's tables have a few rows
     this.rowSize = layout.rgib[3];
     this.perBlock = Math.floor(MAX_BLOCK_DATA / this.rowSize);
     this.rowIndexHid = reserveBthHeader(this.heap);

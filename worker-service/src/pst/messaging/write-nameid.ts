@@ -50,8 +50,29 @@ export class NameToIdMapBuilder {
   private readonly strings: Uint8Array[] = [];
   private stringBytes = 0;
 
+  /**
+   * Ids by the GUID text exactly as callers spell it, then by LID or name: every item repeats the
+   * same named properties, and this lookup needs no normalised key string (namedKeyString parses
+   * the GUID with a regular expression). Spellings of one GUID share their ids through `byKey`.
+   */
+  private readonly fast = new Map<string, { lids: Map<number, number>; names: Map<string, number> }>();
+
   /** The store-local property id (0x8000+) for a named property, assigning one on first use. @throws NameIdMapFullError */
   idFor(key: NamedPropertyKey): number {
+    let g = this.fast.get(key.guid);
+    const known = g === undefined ? undefined : key.name !== undefined ? g.names.get(key.name) : g.lids.get(key.lid >>> 0);
+    if (known !== undefined) return known;
+    const id = this.idForSlow(key); // throws for a bad GUID or a full map: nothing is cached then
+    if (!g) {
+      g = { lids: new Map(), names: new Map() };
+      this.fast.set(key.guid, g);
+    }
+    if (key.name !== undefined) g.names.set(key.name, id);
+    else g.lids.set(key.lid >>> 0, id);
+    return id;
+  }
+
+  private idForSlow(key: NamedPropertyKey): number {
     const k = namedKeyString(key);
     let e = this.byKey.get(k);
     if (!e) {
