@@ -65,7 +65,8 @@ module.exports = (env = {}, argv = {}) => {
       rules: [
         {
           test: /\.tsx?$/,
-          include: SRC,
+          // The add-in, and the worker's pure destination rules it shares (addin/src/validate).
+          include: [SRC, path.join(__dirname, 'worker-service', 'src', 'storage', 'validate.ts')],
           use: { loader: 'ts-loader', options: { configFile: path.join(__dirname, 'addin', 'tsconfig.json'), transpileOnly: true, compilerOptions: { noEmit: false } } },
         },
       ],

@@ -79,11 +79,11 @@ describeWhenAvailable('add-in in Chromium (fake worker API)', existsSync(CHROMIU
 
       await page.getByLabel('Storage account name').fill('OutportExports');
       await page.getByLabel('Account key').fill('c2VjcmV0a2V5c2VjcmV0a2V5');
-      await ui(page.getByText('Use lowercase letters only: storage account names cannot contain capital letters.')).toBeVisible();
+      await ui(page.getByText('Capital letters are not allowed in a storage account name: use "outportexports"')).toBeVisible();
       await page.getByRole('group', { name: 'Destination' }).screenshot({ path: path.join(SHOTS, 'destination-error.png') });
 
       await page.getByLabel('Storage account name').fill('outportexports');
-      await ui(page.getByText('Use lowercase letters only')).toHaveCount(0);
+      await ui(page.getByText('Capital letters are not allowed')).toHaveCount(0);
       await page.getByRole('button', { name: 'Export my archive' }).click();
       const card = page.getByRole('group', { name: 'adele@sandbox.outport.test' });
       await ui(card).toContainText('Running', { timeout: 10_000 });

@@ -6,11 +6,12 @@
  */
 import { Field, Input, Radio, RadioGroup, Select, makeStyles, tokens, Text } from '@fluentui/react-components';
 import { useMemo, useState } from 'react';
-import { DEFAULT_CONTAINER, STORAGE_SUFFIX, blobServiceUrl, validateDestination, type Cloud, type DestinationDraft } from '../validate/destination';
+import { DEFAULT_CONTAINER, ENDPOINT_SUFFIXES, blobServiceUrl, validateDestination, type Cloud, type DestinationDraft } from '../validate/destination';
 
 const useStyles = makeStyles({
   root: { display: 'flex', flexDirection: 'column', rowGap: tokens.spacingVerticalM },
   hint: { color: tokens.colorNeutralForeground3, wordBreak: 'break-all' },
+  error: { color: tokens.colorPaletteRedForeground1 },
 });
 
 export const EMPTY_DESTINATION: DestinationDraft = {
@@ -18,10 +19,10 @@ export const EMPTY_DESTINATION: DestinationDraft = {
 };
 
 const CLOUD_LABELS: Record<Cloud, string> = {
-  global: `Global (${STORAGE_SUFFIX.global})`,
-  china: `China (${STORAGE_SUFFIX.china})`,
-  usgov: `US Gov (${STORAGE_SUFFIX.usgov})`,
-  germany: `Germany (${STORAGE_SUFFIX.germany})`,
+  global: `Global (${ENDPOINT_SUFFIXES.global})`,
+  china: `China (${ENDPOINT_SUFFIXES.china})`,
+  usgov: `US Gov (${ENDPOINT_SUFFIXES.usgov})`,
+  germany: `Germany (${ENDPOINT_SUFFIXES.germany})`,
   custom: 'Custom endpoint',
 };
 
@@ -43,6 +44,11 @@ export function DestinationForm({ value, onChange, showAll, serverErrors = {} }:
   const leave = (field: string) => () => setTouched((t) => ({ ...t, [field]: true }));
   const set = <K extends keyof DestinationDraft>(k: K, v: DestinationDraft[K]): void => onChange({ ...value, [k]: v });
   const url = blobServiceUrl(value);
+  // Problems of fields this form has no input for (the destination as a whole, a cloud that
+  // contradicts the SAS URL): shown once the form was submitted.
+  const shownFields = new Set(['accountName', 'accountKey', 'sasUrl', 'container', 'blobEndpoint'].map((f) => `destination.${f}`));
+  const others = showAll ? [...validateDestination(value), ...Object.entries(serverErrors).map(([field, message]) => ({ field, message }))]
+    .filter((p) => p.field.startsWith('destination') && !shownFields.has(p.field)) : [];
 
   return (
     <div className={styles.root} role="group" aria-label="Destination">
@@ -72,18 +78,25 @@ export function DestinationForm({ value, onChange, showAll, serverErrors = {} }:
         hint={value.credential === 'sasUrl' ? 'Leave empty to use the container of the SAS URL.' : `Created when missing; default "${DEFAULT_CONTAINER}".`}>
         <Input value={value.container} onChange={(_, d) => set('container', d.value.trim())} onBlur={leave('container')} spellCheck={false} />
       </Field>
-      <Field label="Storage cloud">
-        <Select value={value.storageCloud} onChange={(_, d) => set('storageCloud', d.value as Cloud)} style={{ minWidth: 0, maxWidth: '100%' }}>
-          {(Object.keys(CLOUD_LABELS) as Cloud[]).map((c) => <option key={c} value={c}>{CLOUD_LABELS[c]}</option>)}
-        </Select>
-      </Field>
-      {value.storageCloud === 'custom' && (
-        <Field label="Blob endpoint" required validationMessage={msg('blobEndpoint')} validationState={msg('blobEndpoint') ? 'error' : 'none'}
-          hint="For example https://account.blob.example.net or http://127.0.0.1:10000/devstoreaccount1">
-          <Input value={value.blobEndpoint} onChange={(_, d) => set('blobEndpoint', d.value.trim())} onBlur={leave('blobEndpoint')} spellCheck={false} />
-        </Field>
+      {value.credential === 'accountKey' && (
+        <>
+          <Field label="Storage cloud">
+            <Select value={value.storageCloud} onChange={(_, d) => set('storageCloud', d.value as Cloud)} style={{ minWidth: 0, maxWidth: '100%' }}>
+              {(Object.keys(CLOUD_LABELS) as Cloud[]).map((c) => <option key={c} value={c}>{CLOUD_LABELS[c]}</option>)}
+            </Select>
+          </Field>
+          {value.storageCloud === 'custom' && (
+            <Field label="Blob endpoint" required validationMessage={msg('blobEndpoint')} validationState={msg('blobEndpoint') ? 'error' : 'none'}
+              hint="For example https://account.blob.example.net or http://127.0.0.1:10000/devstoreaccount1">
+              <Input value={value.blobEndpoint} onChange={(_, d) => set('blobEndpoint', d.value.trim())} onBlur={leave('blobEndpoint')} spellCheck={false} />
+            </Field>
+          )}
+        </>
       )}
-      {url && <Text size={200} className={styles.hint}>PST files go to {url}/{value.container || (value.credential === 'accountKey' ? DEFAULT_CONTAINER : '')}</Text>}
+      {others.length > 0 && (
+        <Text role="alert" className={styles.error}>{others.map((o) => o.message).join(' ')}</Text>
+      )}
+      {url && <Text size={200} className={styles.hint}>PST files go to {url}</Text>}
     </div>
   );
 }
