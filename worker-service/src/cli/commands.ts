@@ -12,6 +12,7 @@ export interface CommandEntry {
 
 /** Commands by name. Add one line per command module. */
 export const EXTRA_COMMANDS: Record<string, CommandEntry> = {
+  export: { usage: 'outport export --tenant-config FILE --mailbox SMTP [--archive] (--to DIR|SAS_URL | --connection-string CS | --storage-account A --storage-key K [--endpoint-suffix S | --blob-endpoint URL]) [--container NAME] [--name user1.pst] [--split-size 10GB] [--older-than DAYS] [--types mail,…] [--incremental] [--retry-errors]', load: async () => (require('./export') as typeof import('./export')).run },
   inventory: { usage: 'outport inventory --tenant-config FILE --mailbox SMTP [--archive] [--items]', load: async () => (require('./inventory') as typeof import('./inventory')).run },
   jobs: { usage: 'outport jobs [--data-dir DIR] [--project ID] [--json]', load: async () => (require('./jobs') as typeof import('./jobs')).run },
   stats: { usage: 'outport stats --project ID [--csv] [--data-dir DIR]', load: async () => (require('./stats') as typeof import('./stats')).run },
