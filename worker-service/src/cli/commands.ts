@@ -16,4 +16,5 @@ export const EXTRA_COMMANDS: Record<string, CommandEntry> = {
   inventory: { usage: 'outport inventory --tenant-config FILE --mailbox SMTP [--archive] [--items]', load: async () => (require('./inventory') as typeof import('./inventory')).run },
   jobs: { usage: 'outport jobs [--data-dir DIR] [--project ID] [--json]', load: async () => (require('./jobs') as typeof import('./jobs')).run },
   stats: { usage: 'outport stats --project ID [--csv] [--data-dir DIR]', load: async () => (require('./stats') as typeof import('./stats')).run },
+  worker: { usage: 'outport worker --queue redis://HOST:PORT --tenant-config FILE [--concurrency 4] [--lease-seconds 60]', load: async () => (require('./worker') as typeof import('./worker')).run },
 };

@@ -1,0 +1,124 @@
+/**
+ * `outport worker --queue redis://HOST:PORT --tenant-config FILE`: a runner process and nothing
+ * else (no HTTP API). Any number of them, on any machines, share the BullMQ backend's Redis
+ * (jobs/bullmq/backend.ts) with the stateless `outport serve --queue …` API instances; each claims
+ * jobs up to `--concurrency` while the project caps (maxConcurrentExports, one running job per
+ * mailbox) hold over all of them. docs/reliability.md.
+ *
+ *   outport worker --queue redis://HOST:PORT[/DB] --tenant-config FILE
+ *     [--concurrency 4] [--lease-seconds 60] [--stop-timeout-seconds 30] [--prefix outport] [--worker-id ID]
+ *
+ * Needs OUTPORT_SECRET_KEY (the key every serve and worker process of the deployment shares). The
+ * Redis URL may carry a password (redis://:PASSWORD@host:port); it is never printed.
+ * Logs: pino JSON lines on stdout (job claimed, finished, lease lost…), secrets redacted.
+ * Signals: SIGTERM or SIGINT stop claiming and let running jobs finish for --stop-timeout-seconds;
+ * then (or at a second signal) the open part of each job is abandoned — nothing half-written is
+ * recorded — and the job is released for another worker, which resumes after the last finished part.
+ * Exit codes: 0 stopped by a signal; 1 the backend failed to open (Redis unreachable, wrong key);
+ * 2 bad usage or an unusable tenant config.
+ */
+import { graphAccessForTenant } from '../api/graph-access';
+import { createApiLogger } from '../api/logging';
+import { startWorker } from '../api/worker';
+import { readTenantConfig, TenantConfigError } from '../graph/tenant-client';
+import { JobsError } from '../jobs/contract';
+import { openBullmqBackend } from '../jobs/bullmq/backend';
+import { parseRedisUrl, RedisUrlError } from '../jobs/bullmq/redis-url';
+import { parseArgs, UsageError } from './args';
+
+/** The usage line. */
+export const WORKER_USAGE = 'outport worker --queue redis://HOST:PORT --tenant-config FILE [--concurrency 4] [--lease-seconds 60] [--stop-timeout-seconds 30] [--prefix outport] [--worker-id ID]';
+
+function intFlag(flags: Map<string, string>, name: string, def: number, min: number, max: number): number {
+  const v = flags.get(name);
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max} (got "${v}")`);
+  return n;
+}
+
+/** Parsed command line of `outport worker`. */
+export interface WorkerArgs {
+  queue: string;
+  tenantConfig: string;
+  concurrency: number;
+  leaseMs: number;
+  stopTimeoutMs: number;
+  prefix: string;
+  workerId?: string;
+}
+
+/** Parses and checks the arguments. @throws UsageError naming the flag */
+export function parseWorkerArgs(argv: string[]): WorkerArgs {
+  const usage = `usage: ${WORKER_USAGE}`;
+  const { positional, flags } = parseArgs(argv, ['queue', 'tenant-config', 'concurrency', 'lease-seconds', 'stop-timeout-seconds', 'prefix', 'worker-id'], usage);
+  if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n${usage}`);
+  const queue = flags.get('queue') ?? process.env.OUTPORT_QUEUE ?? '';
+  if (!queue) throw new UsageError(`--queue is required: the Redis the serve and worker processes share, e.g. --queue redis://127.0.0.1:6379\n${usage}`);
+  try { parseRedisUrl(queue); } catch (e) { if (e instanceof RedisUrlError) throw new UsageError(e.message); throw e; }
+  const tenantConfig = flags.get('tenant-config') ?? '';
+  if (!tenantConfig) throw new UsageError(`--tenant-config is required: the tenant's Graph app (or the file "outport sandbox --write-config FILE" wrote)\n${usage}`);
+  const prefix = flags.get('prefix') ?? process.env.OUTPORT_REDIS_PREFIX ?? 'outport';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(prefix)) throw new UsageError('--prefix must be 1-64 letters, digits, "_", "." or "-"');
+  const workerId = flags.get('worker-id');
+  const leaseSeconds = intFlag(flags, 'lease-seconds', 60, 1, 3600);
+  return {
+    queue, tenantConfig, prefix,
+    concurrency: intFlag(flags, 'concurrency', 4, 1, 256),
+    leaseMs: leaseSeconds * 1000,
+    stopTimeoutMs: intFlag(flags, 'stop-timeout-seconds', 30, 0, 86_400) * 1000,
+    ...(workerId ? { workerId } : {}),
+  };
+}
+
+/** Runs the worker until SIGTERM/SIGINT. @returns the exit code */
+export async function run(argv: string[]): Promise<number> {
+  let args: WorkerArgs;
+  let config;
+  try {
+    args = parseWorkerArgs(argv);
+    config = await readTenantConfig(args.tenantConfig);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof TenantConfigError) {
+      process.stderr.write(`outport worker: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  const logger = createApiLogger();
+  let backend;
+  try {
+    backend = await openBullmqBackend({ redis: args.queue, prefix: args.prefix });
+  } catch (e) {
+    if (e instanceof JobsError) {
+      process.stderr.write(`outport worker: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const graph = graphAccessForTenant(config);
+  const handle = startWorker({
+    backend, graph, logger, concurrency: args.concurrency, leaseMs: args.leaseMs,
+    pollMs: Math.min(1000, Math.max(100, Math.floor(args.leaseMs / 10))),
+    ...(args.workerId ? { workerId: args.workerId } : {}),
+  });
+  logger.info({ workerId: handle.runner.workerId, queue: backend.display, prefix: args.prefix, concurrency: args.concurrency, leaseMs: args.leaseMs }, 'worker started');
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        logger.info({ signal, timeoutMs: args.stopTimeoutMs }, 'stopping: running jobs may finish, then open parts are abandoned and the jobs released');
+        void handle.stop({ graceful: args.stopTimeoutMs > 0, timeoutMs: args.stopTimeoutMs }).finally(resolve);
+      } else {
+        logger.info({ signal }, 'stopping now: open parts abandoned, jobs released');
+        void handle.stop({ graceful: false }).finally(resolve);
+      }
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await backend.close();
+  logger.info({}, 'worker stopped');
+  return 0;
+}
