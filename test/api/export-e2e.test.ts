@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createParser } from 'eventsource-parser';
-import { checkPstSource } from '../../worker-service/src/pst/check';
+import { checkPst } from '../../worker-service/src/pst/check';
 import { parseManifest } from '../../worker-service/src/export/manifest';
 import { describeWhenAvailable, missingPrerequisites, run } from '../oracles/helpers/tools';
 import { pstItemCount, truthIds } from '../export/helpers';
@@ -32,7 +32,7 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
   let sse: AbortController;
 
   beforeAll(async () => {
-    s = await startApiStack({ sandbox: { mailLimit: 400 }, worker: true, keepAliveMs: 300 });
+    s = await startApiStack({ sandbox: { mailLimit: 800 }, worker: true, keepAliveMs: 300 });
     admin = await s.bearer('Alex', ADMIN_CLAIMS);
     work = mkdtempSync(path.join(os.tmpdir(), 'outport-api-e2e-'));
   }, 120_000);
@@ -118,8 +118,11 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
         expect(bytes.length).toBe(p.sizeBytes);
         expect(p.sizeBytes).toBeLessThanOrEqual(MiB);
         expect(createHash('sha256').update(bytes).digest('hex')).toBe(p.sha256);
-        expect((await checkPstSource(Buffer.from(bytes), p.name)).findings).toEqual([]);
-        expect(await pstItemCount(Buffer.from(bytes))).toBe(p.items);
+        // Checked and read from a file (checkPstSource on in-memory bytes misreads large permute-encoded parts: see test/export/helpers.ts).
+        const file = path.join(work, p.name);
+        writeFileSync(file, bytes);
+        expect((await checkPst(file)).findings).toEqual([]);
+        expect(await pstItemCount(file)).toBe(p.items);
         const manifestUrl = p.url!.replace(`/${encodeURIComponent(p.name)}?`, `/${encodeURIComponent(`${p.name}.manifest.json`)}?`);
         // The read link is for the part only: the manifest needs its own link, so read it with the account key.
         expect((await fetch(manifestUrl)).status).toBe(403);
@@ -128,8 +131,6 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
         expect(manifest!.items.length).toBe(p.items);
         ids.push(...manifest!.items.map((m) => m.sourceId));
         // Independent readers.
-        const file = path.join(work, p.name);
-        writeFileSync(file, bytes);
         const pff = await run('pffexport', ['-q', '-f', 'all', '-t', path.join(work, `${p.name}.pff`), file]);
         expect([p.name, pff.code, pff.stderr.trim()]).toEqual([p.name, 0, '']);
         expect(countItems(path.join(work, `${p.name}.pff.export`), /^(Message|Contact|Appointment|Meeting|Task|Note|Activity|Item|Journal|Email|Distribution list)\d+$/i)).toBe(p.items);
@@ -140,8 +141,8 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
       expect(ids).toEqual(truth); // exactly the source's items, each once, folder order
       figures.push(`${it.pstName}: ${parts.length} part(s), ${ids.length} items`);
     }
-    expect(multiPart).toBeGreaterThanOrEqual(1);
     console.log(`API e2e: ${items.length} mailboxes, ${partsTotal} parts; ${figures.join('; ')}`);
+    expect(multiPart).toBeGreaterThanOrEqual(1);
 
     // Statistics JSON and CSV agree with the parts.
     const stats = (await api('GET', `/api/v1/projects/${projectId}/statistics`)).json();
