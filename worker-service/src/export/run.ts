@@ -44,6 +44,11 @@ export interface ExportDeps {
   signal?: AbortSignal;
   /** Clock, epoch ms (tests); default Date.now. */
   now?: () => number;
+  /**
+   * PidTagRecordKey of each part's store (pst/writer.ts `recordKey`); default random per part.
+   * With a fixed one, the same items give byte-identical parts (tests of retried uploads).
+   */
+  recordKey?: (partIndex: number) => Uint8Array;
 }
 
 /** Marks errors raised by the destination or the checkpoint: they end the run, unlike an item's. */
@@ -169,6 +174,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
       firstPartIndex,
       // an export of nothing is one empty PST; a later pass with nothing new adds no part
       emptyPart: finished.length === 0,
+      ...(deps.recordKey ? { recordKey: deps.recordKey } : {}),
       openSink: async (name, index) => {
         try {
           sink = await destination.openPart(name, signal);

@@ -66,6 +66,13 @@ export interface PstWriterOptions {
    * passes false, so that "nothing new" adds no part.
    */
   emptyPart?: boolean;
+  /**
+   * PidTagRecordKey of part `partIndex`'s store (16 bytes; every entry id in the part embeds it).
+   * Default: 16 random bytes per part, as Outlook makes a new GUID per data file. The record key is
+   * the only input of the writer that is not the items themselves, so with a fixed one the same
+   * items give the same bytes (tests compare parts byte for byte; docs/export.md "Resume and faults").
+   */
+  recordKey?: (partIndex: number) => Uint8Array;
 }
 
 /** A finished part. */
@@ -155,6 +162,7 @@ export class PstWriter {
     this.part = PstStoreWriter.create(sink, {
       displayName: this.partIndex === 1 ? base : `${base} (${this.partIndex})`,
       cryptMethod: this.options.cryptMethod ?? CryptMethod.Permute,
+      ...(this.options.recordKey ? { recordKey: this.options.recordKey(this.partIndex) } : {}),
     });
     this.partItems = 0;
     this.pendingTableBytes = 0;
