@@ -14,20 +14,38 @@
  * Signals: SIGTERM or SIGINT stop claiming and let running jobs finish for --stop-timeout-seconds;
  * then (or at a second signal) the open part of each job is abandoned — nothing half-written is
  * recorded — and the job is released for another worker, which resumes after the last finished part.
+ * PST record keys: each part's store record key (PidTagRecordKey, embedded in every entry id) is
+ * derived from the project id, the item id and the part index (SHA-256, first 16 bytes) instead of
+ * drawn at random, so a part written again — after a takeover, or a full pass repeated — is byte for
+ * byte the part written before, and still no two PST files of a deployment share a key.
+ * Graph retries: --graph-max-retries (default 10) retries of a throttled (429/503/504) request,
+ * each after Graph's Retry-After.
  * Exit codes: 0 stopped by a signal; 1 the backend failed to open (Redis unreachable, wrong key);
  * 2 bad usage or an unusable tenant config.
  */
+import { createHash } from 'node:crypto';
 import { graphAccessForTenant } from '../api/graph-access';
 import { createApiLogger } from '../api/logging';
-import { startWorker } from '../api/worker';
+import { jobDepsBuilder } from '../api/worker';
+import type { ExportDeps } from '../export/run';
+import type { ExportRequest } from '../export/types';
 import { readTenantConfig, TenantConfigError } from '../graph/tenant-client';
 import { JobsError } from '../jobs/contract';
 import { openBullmqBackend } from '../jobs/bullmq/backend';
 import { parseRedisUrl, RedisUrlError } from '../jobs/bullmq/redis-url';
+import { Runner, type JobDeps } from '../jobs/runner';
 import { parseArgs, UsageError } from './args';
 
 /** The usage line. */
-export const WORKER_USAGE = 'outport worker --queue redis://HOST:PORT --tenant-config FILE [--concurrency 4] [--lease-seconds 60] [--stop-timeout-seconds 30] [--prefix outport] [--worker-id ID]';
+export const WORKER_USAGE = 'outport worker --queue redis://HOST:PORT --tenant-config FILE [--concurrency 4] [--lease-seconds 60] [--stop-timeout-seconds 30] [--graph-max-retries 10] [--prefix outport] [--worker-id ID]';
+
+/**
+ * The record key of part `partIndex` of an item's PST: SHA-256("outport-pst-record-key", project
+ * id, item id, part index), first 16 bytes. Stable across runs and workers; distinct per file.
+ */
+export function partRecordKey(projectId: string, itemId: string, partIndex: number): Uint8Array {
+  return createHash('sha256').update(`outport-pst-record-key\0${projectId}\0${itemId}\0${partIndex}`).digest().subarray(0, 16);
+}
 
 function intFlag(flags: Map<string, string>, name: string, def: number, min: number, max: number): number {
   const v = flags.get(name);
@@ -46,12 +64,13 @@ export interface WorkerArgs {
   stopTimeoutMs: number;
   prefix: string;
   workerId?: string;
+  graphMaxRetries: number;
 }
 
 /** Parses and checks the arguments. @throws UsageError naming the flag */
 export function parseWorkerArgs(argv: string[]): WorkerArgs {
   const usage = `usage: ${WORKER_USAGE}`;
-  const { positional, flags } = parseArgs(argv, ['queue', 'tenant-config', 'concurrency', 'lease-seconds', 'stop-timeout-seconds', 'prefix', 'worker-id'], usage);
+  const { positional, flags } = parseArgs(argv, ['queue', 'tenant-config', 'concurrency', 'lease-seconds', 'stop-timeout-seconds', 'graph-max-retries', 'prefix', 'worker-id'], usage);
   if (positional.length > 0) throw new UsageError(`unexpected argument "${positional[0]}"\n${usage}`);
   const queue = flags.get('queue') ?? process.env.OUTPORT_QUEUE ?? '';
   if (!queue) throw new UsageError(`--queue is required: the Redis the serve and worker processes share, e.g. --queue redis://127.0.0.1:6379\n${usage}`);
@@ -67,6 +86,7 @@ export function parseWorkerArgs(argv: string[]): WorkerArgs {
     concurrency: intFlag(flags, 'concurrency', 4, 1, 256),
     leaseMs: leaseSeconds * 1000,
     stopTimeoutMs: intFlag(flags, 'stop-timeout-seconds', 30, 0, 86_400) * 1000,
+    graphMaxRetries: intFlag(flags, 'graph-max-retries', 10, 0, 100),
     ...(workerId ? { workerId } : {}),
   };
 }
@@ -96,12 +116,27 @@ export async function run(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  const graph = graphAccessForTenant(config);
-  const handle = startWorker({
-    backend, graph, logger, concurrency: args.concurrency, leaseMs: args.leaseMs,
+  const graph = graphAccessForTenant(config, { retry: { maxRetries: args.graphMaxRetries } });
+  // Which job a destination belongs to, for the record keys (runExport sees the deps, not the job).
+  const owners = new WeakMap<object, { projectId: string; itemId: string }>();
+  const build = jobDepsBuilder({ backend, graph }, new Map());
+  const runner = new Runner({
+    queue: backend.queue, logger: logger.child({ component: 'runner' }), concurrency: args.concurrency, leaseMs: args.leaseMs,
     pollMs: Math.min(1000, Math.max(100, Math.floor(args.leaseMs / 10))),
     ...(args.workerId ? { workerId: args.workerId } : {}),
+    buildDeps: async (claimed, signal): Promise<JobDeps> => {
+      const deps = await build(claimed, signal);
+      owners.set(deps.destination, { projectId: claimed.project.id, itemId: claimed.item.id });
+      return deps;
+    },
+    runExport: async (request: ExportRequest, deps: ExportDeps) => {
+      const owner = owners.get(deps.destination);
+      const { runExport } = await import('../export/run');
+      return runExport(request, owner ? { ...deps, recordKey: (i: number) => partRecordKey(owner.projectId, owner.itemId, i) } : deps);
+    },
   });
+  runner.start();
+  const handle = { runner, stop: (o: { graceful?: boolean; timeoutMs?: number }) => runner.stop(o) };
   logger.info({ workerId: handle.runner.workerId, queue: backend.display, prefix: args.prefix, concurrency: args.concurrency, leaseMs: args.leaseMs }, 'worker started');
   await new Promise<void>((resolve) => {
     let signals = 0;
