@@ -47,12 +47,12 @@ test('a wrong secret → TokenSourceError InvalidClient (AADSTS7000215), no secr
   const c = counting();
   const secret = 'sbx~wrong-secret-4711';
   const src = new FetchClientCredentialsTokenSource({ authorityUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: secret, fetch: c.fetch });
-  const err = await src.getToken([`${sb.graphUrl}/.default`]).catch((e: unknown) => e as Error & { code: string; aadsts?: number });
+  const err = (await src.getToken([`${sb.graphUrl}/.default`]).then(() => undefined, (e: unknown) => e)) as Error & { code: string; aadsts?: number };
   expect(err).toMatchObject({ name: 'TokenSourceError', code: 'InvalidClient', aadsts: 7000215 });
   expect(err.message).not.toContain(secret);
   const client = graphClientForTenant({ ...checkTenantConfig(sandboxTenantConfig(sb)), clientSecret: secret });
   const t0 = Date.now();
-  const e2 = await getMailboxIds(client, sb.users[0].mail).catch((e: unknown) => e as Error & { code: string; attempts: number });
+  const e2 = (await getMailboxIds(client, sb.users[0].mail).then(() => undefined, (e: unknown) => e)) as Error & { code: string; attempts: number };
   expect(e2).toMatchObject({ name: 'GraphError', code: 'InvalidClient' });
   expect(e2.attempts).toBe(1);
   expect(Date.now() - t0).toBeLessThan(2000);

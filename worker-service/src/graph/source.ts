@@ -17,7 +17,7 @@ import { mailboxKeyOf } from './mailbox-key';
 import { dateAccepted, folderFilter, idFilter, typeAccepted, type IdFilter } from './source-filters';
 import { OrderedQueue, planBatches, isDeltaExpired, EXPORT_ITEMS_MAX_IDS } from './source-pipeline';
 import { readRestMessage, restItems } from './source-rest';
-import type { SourceErrorEvent, SourceEvent, SourceMailbox, SourceOptions } from './source-types';
+import type { SourceErrorEvent, SourceEvent, SourceFolderEvent, SourceMailbox, SourceNoticeEvent, SourceOptions } from './source-types';
 
 export * from './source-types';
 export { folderFilter, typeAccepted, dateAccepted, olderThanDays, idFilter, type IdFilter } from './source-filters';
@@ -25,8 +25,9 @@ export { OrderedQueue, planBatches, isDeltaExpired, EXPORT_ITEMS_MAX_IDS, type B
 
 /** Default byte budget of one exportItems call (sum of mailboxItem.size). */
 export const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024;
-/** Default listing page size. */
-export const DEFAULT_SOURCE_PAGE_SIZE = 100;
+/** Default listing page size (`Prefer: odata.maxpagesize`; Graph may answer with fewer). Large pages
+ *  keep listing requests to ~2 % of a mailbox's gate places (one per 50 export calls). */
+export const DEFAULT_SOURCE_PAGE_SIZE = 1000;
 /** Default number of export batches (or REST items) started ahead of the consumer. */
 export const DEFAULT_MAX_AHEAD = 8;
 
@@ -151,77 +152,148 @@ export function listingOptions(options: SourceOptions): SourceOptions {
   return { ...options, since: undefined, itemTypes: undefined, dateRange: undefined, includeFolders: undefined, excludeFolders: undefined, pageSize: options.pageSize ?? 1000 };
 }
 
-/** The full-fidelity producer: folders, delta pages, batches started as soon as they fill. */
-async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: SourceOptions, queue: OrderedQueue<SourceEvent[]>, ids: IdFilter | undefined): Promise<void> {
-  const options = listingOptions(given);
-  const mailboxId = mb.mailboxId!;
+/** What the full-fidelity lister yields, in order: per folder `folder`, its `items` pages (and a
+ *  `notice` or `error`), then `end`. */
+type ListingEvent =
+  | { t: 'folder'; event: SourceFolderEvent }
+  | { t: 'items'; items: MailboxItem[] }
+  | { t: 'notice'; event: SourceNoticeEvent }
+  | { t: 'error'; error: unknown }
+  | { t: 'end'; deltaLink?: string; removedIds: string[]; listed: number; fullResync: boolean };
+
+/** Listing events kept ready ahead of the batch producer (pages of up to `pageSize` items each). */
+export const LIST_AHEAD = 4;
+
+/**
+ * The listing of a mailbox for the full-fidelity path: the folder tree, each folder's delta pages
+ * (filtered; `onlyItemIds` taken), a saved deltaLink refused with 410 → a DeltaResync notice and a
+ * full round. Driven through {@link prefetch}, it runs up to LIST_AHEAD events ahead of the export
+ * batches, across folder boundaries, so the next page or folder is listed while exports run.
+ */
+async function* listFull(client: GraphClient, mailboxId: string, options: SourceOptions, ids: IdFilter | undefined, stopped: () => boolean): AsyncGenerator<ListingEvent, void, undefined> {
   const filter = folderFilter(options);
-  const limits = { maxIds: options.batchSize ?? EXPORT_ITEMS_MAX_IDS, maxBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES };
   const pageSize = options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE;
   const paths = new Map<string, MapiFolder[]>();
   for await (const f of walkFolders(client, mailboxId, { signal: options.signal, maxPageSize: pageSize })) {
-    if (queue.cancelled || ids?.complete()) return;
+    if (stopped() || ids?.complete()) return;
     const path: MapiFolder[] = [...(paths.get(f.parentFolderId ?? '') ?? []), { displayName: f.displayName, containerClass: f.type }];
     paths.set(f.id, path);
     if (!filter.accepts(f.path)) continue;
     if (ids && f.totalItemCount === 0) continue;
-    const folderEvent: SourceEvent = { kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } };
-    // With onlyItemIds the folder shows only once one of the ids turns up in it.
-    let opened = false;
-    const open = async (): Promise<void> => {
-      if (opened) return;
-      opened = true;
-      await queue.push(done([folderEvent]));
-    };
-    if (!ids) await open();
+    yield { t: 'folder', event: { kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } } };
     const removedIds: string[] = [];
     let deltaLink: string | undefined;
     let listed = 0;
-    let pending: MailboxItem[] = [];
-    const flush = async (all: boolean): Promise<void> => {
-      const batches = planBatches(pending, limits);
-      const keep = !all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds ? batches.pop()! : [];
-      if (batches.length > 0) await open();
-      for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, path, options));
-      pending = keep;
-    };
     let link = options.since?.[f.id];
     let fullResync = false;
-    const seen = new Set<string>(); // ids pushed in this folder, kept only while an incremental round may restart
+    const seen = new Set<string>(); // ids listed by an incremental round that may restart in full
     for (;;) {
       try {
         for await (const page of itemDeltaPages(client, mailboxId, f.id, { deltaLink: link, signal: options.signal, maxPageSize: pageSize })) {
-          if (queue.cancelled) return;
+          if (stopped()) return;
+          const items: MailboxItem[] = [];
           for (const it of page.value) {
             if (it['@removed']) { removedIds.push(it.id); continue; }
             if (ids ? !ids.take(it.id) : !typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
             if (fullResync && seen.has(it.id)) continue;
             if (link) seen.add(it.id);
-            pending.push(it);
+            items.push(it);
             listed++;
           }
           if (page.deltaLink) deltaLink = page.deltaLink;
-          await flush(false);
+          yield { t: 'items', items };
           if (ids?.complete()) break;
         }
-        await flush(true);
       } catch (e) {
         if (options.signal?.aborted) throw e;
         if (link && isDeltaExpired(e)) {
           // The saved sync state is gone: say so, then list the folder in full (without repeating what this round already gave).
-          await open();
-          await queue.push(done([{ kind: 'notice', code: 'DeltaResync', folderId: f.id, path, graphCode: e.code, statusCode: e.statusCode, message: `the saved deltaLink of folder "${f.path.join('/')}" was refused (${e.statusCode} ${e.code}); listing the folder in full` }]));
+          yield { t: 'notice', event: { kind: 'notice', code: 'DeltaResync', folderId: f.id, path, graphCode: e.code, statusCode: e.statusCode, message: `the saved deltaLink of folder "${f.path.join('/')}" was refused (${e.statusCode} ${e.code}); listing the folder in full` } };
           link = undefined;
           fullResync = true;
           continue;
         }
-        await flush(true);
-        await open();
-        await queue.push(done([errorEvent(e, f.id, path)]));
+        yield { t: 'error', error: e };
       }
       break;
     }
-    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: f.id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, ...(fullResync ? { fullResync } : {}) }]));
+    yield { t: 'end', deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, fullResync };
+  }
+}
+
+/**
+ * Runs an async iterator up to `ahead` values ahead of its consumer (async generators queue
+ * `next()` calls and answer them in order). Errors arrive in place; on early exit the source is
+ * returned (after the values already asked for).
+ */
+export async function* prefetch<T>(source: AsyncIterable<T>, ahead: number): AsyncGenerator<T, void, undefined> {
+  const it = source[Symbol.asyncIterator]();
+  const buffered: Promise<IteratorResult<T>>[] = [];
+  let finished = false;
+  try {
+    for (;;) {
+      while (!finished && buffered.length < Math.max(1, ahead)) {
+        const next = it.next();
+        next.catch(() => { /* handled where it is awaited */ });
+        buffered.push(next);
+      }
+      const r = await buffered.shift()!;
+      if (r.done) { finished = true; return; }
+      yield r.value;
+    }
+  } finally {
+    if (!finished) await it.return?.(undefined);
+  }
+}
+
+/** The full-fidelity producer: the listing (prefetched), batches started as soon as they fill. */
+async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: SourceOptions, queue: OrderedQueue<SourceEvent[]>, ids: IdFilter | undefined): Promise<void> {
+  const options = listingOptions(given);
+  const mailboxId = mb.mailboxId!;
+  const limits = { maxIds: options.batchSize ?? EXPORT_ITEMS_MAX_IDS, maxBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES };
+  let folder: SourceFolderEvent | undefined;
+  // With onlyItemIds a folder shows only once one of the ids turns up in it.
+  let opened = false;
+  let pending: MailboxItem[] = [];
+  const open = async (): Promise<void> => {
+    if (opened || !folder) return;
+    opened = true;
+    await queue.push(done([folder]));
+  };
+  const flush = async (all: boolean): Promise<void> => {
+    const batches = planBatches(pending, limits);
+    const keep = !all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds ? batches.pop()! : [];
+    if (batches.length > 0) await open();
+    for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, folder!.path, options));
+    pending = keep;
+  };
+  for await (const ev of prefetch(listFull(client, mailboxId, options, ids, () => queue.cancelled), LIST_AHEAD)) {
+    if (queue.cancelled) return;
+    switch (ev.t) {
+      case 'folder':
+        folder = ev.event;
+        opened = false;
+        pending = [];
+        if (!ids) await open();
+        break;
+      case 'items':
+        pending.push(...ev.items);
+        await flush(false);
+        break;
+      case 'notice':
+        await open();
+        await queue.push(done([ev.event]));
+        break;
+      case 'error':
+        await flush(true);
+        await open();
+        await queue.push(done([errorEvent(ev.error, folder!.folder.id, folder!.path)]));
+        break;
+      case 'end':
+        await flush(true);
+        if (opened) await queue.push(done([{ kind: 'folderEnd', path: folder!.path, folderId: folder!.folder.id, deltaLink: ev.deltaLink, removedIds: ev.removedIds, listed: ev.listed, ...(ev.fullResync ? { fullResync: true } : {}) }]));
+        break;
+    }
   }
 }
 

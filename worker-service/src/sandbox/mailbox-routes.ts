@@ -24,8 +24,14 @@ import { walkTree, type SandboxFolder, type SandboxItem, type SandboxMailbox } f
  */
 const exportCache = new Map<MapiItem, string>();
 let exportCacheChars = 0;
-/** Upper bound of the cache, in base64 characters (~192 MiB). */
+/** Default upper bound of the cache, in base64 characters (~192 MiB). */
 export const EXPORT_CACHE_MAX_CHARS = 192 * 1024 * 1024;
+let exportCacheMaxChars = EXPORT_CACHE_MAX_CHARS;
+
+/** Sets the cache's bound in base64 characters (a benchmark holding larger mailboxes raises it). */
+export function setExportCacheLimit(maxChars: number): void {
+  exportCacheMaxChars = Math.max(0, maxChars);
+}
 
 /** An item's exportItems data as base64 (the FTS encoder's output, cached). */
 export function exportDataBase64(item: MapiItem): string {
@@ -35,7 +41,7 @@ export function exportDataBase64(item: MapiItem): string {
   exportCache.set(item, data);
   exportCacheChars += data.length;
   for (const [k, v] of exportCache) {
-    if (exportCacheChars <= EXPORT_CACHE_MAX_CHARS) break;
+    if (exportCacheChars <= exportCacheMaxChars) break;
     exportCache.delete(k);
     exportCacheChars -= v.length;
   }
