@@ -19,6 +19,7 @@
 import { GraphSource } from '../graph/source';
 import { TokenSourceCodes, TokenSourceError, type OnBehalfOfTokenSource } from '../graph/msal-token-sources';
 import type { ClaimedJob, JobBackend } from '../jobs/contract';
+import { runExport } from '../export/run';
 import { Runner, type JobDeps, type RunnerLogger, type RunnerOptions } from '../jobs/runner';
 import { graphVerifySource } from '../jobs/verify';
 import { createDestination } from '../storage';
@@ -93,7 +94,8 @@ export function jobDepsBuilder(options: Pick<WorkerOptions, 'backend' | 'graph' 
 export function startWorker(options: WorkerOptions): WorkerHandle {
   const live = new Map<string, Set<OnBehalfOfTokenSource>>();
   const { backend, graph, openDestination, ...runnerOptions } = options;
-  const runner = new Runner({ ...runnerOptions, queue: backend.queue, buildDeps: jobDepsBuilder({ backend, graph, openDestination }, live) });
+  // runExport passed in (not the runner's lazy `import()`, which the tsx CommonJS loader of bin/outport.js cannot resolve).
+  const runner = new Runner({ runExport, ...runnerOptions, queue: backend.queue, buildDeps: jobDepsBuilder({ backend, graph, openDestination }, live) });
   runner.start();
   return {
     runner,

@@ -82,7 +82,8 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
   const graph = graphAccessForTenant(options.tenant);
   let worker: WorkerHandle | undefined;
   try {
-    worker = startWorker({ backend, graph, concurrency: options.concurrency ?? 4, ...(logger ? { logger: logger.child({ component: 'runner' }) } : {}) });
+    // Heartbeats every 2 s carry progress to the API (polling and SSE) often enough for a progress bar.
+    worker = startWorker({ backend, graph, concurrency: options.concurrency ?? 4, leaseMs: 60_000, heartbeatMs: 2_000, ...(logger ? { logger: logger.child({ component: 'runner' }) } : {}) });
     const app = await buildApi({
       auth: apiAuthOf(options.tenant),
       publicConfig: { authorityUrl: options.tenant.authorityUrl || cloudOfTenant(options.tenant).loginBaseUrl, cloud: options.tenant.cloud, sandbox: isSandboxTenant(options.tenant) },

@@ -159,7 +159,7 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<numb
     io.out(`outport start: worker API ${server.url}/api/v1 (OpenAPI ${server.url}/api/v1/openapi.json)${server.app.hasRoute({ method: 'GET', url: '/*' }) ? `, add-in ${server.url}/taskpane.html` : ''}`);
     const { parts, completed } = await demoExport(server, sb, az, { user: options.user, splitSizeBytes: options.splitSizeBytes, downloadDir: path.join(options.dataDir, 'downloads') }, io);
     const clean = parts.length > 0 && parts.every((p) => p.findings === 0 && p.downloadMatches);
-    io.out(`demo: ${parts.length} part(s), ${fmt(parts.reduce((n, p) => n + p.items, 0))} items, ${fmt(parts.reduce((n, p) => n + p.sizeBytes, 0))} bytes; checker: ${clean ? 'every part clean' : 'FINDINGS (see above)'}; ${completed ? 'all items Completed' : 'NOT all items completed'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`);
+    io.out(`demo: ${parts.length} part(s), ${fmt(parts.reduce((n, p) => n + p.items, 0))} items, ${fmt(parts.reduce((n, p) => n + p.sizeBytes, 0))} bytes; checker: ${parts.length === 0 ? 'no part to check' : clean ? 'every part clean' : 'FINDINGS (see above)'}; ${completed ? 'all items Completed' : 'NOT all items completed'} (${((Date.now() - t0) / 1000).toFixed(1)} s in all)`);
     const code = clean && completed ? 0 : 1;
     if (options.once) return code;
     io.out('outport start: serving; Ctrl-C stops');
