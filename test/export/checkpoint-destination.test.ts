@@ -1,0 +1,138 @@
+/**
+ * DestinationCheckpoint (export/checkpoint-destination.ts): the checkpoint `outport export` keeps in
+ * the destination — finished parts from the manifests (a part whose object is missing or of another
+ * size counts as unfinished), errors and deltaLinks in the state object across runs, retry errors
+ * and incremental through it, another mailbox's export refused; and the manifest's memory per item.
+ */
+import type { SourceEvent, SourceMailbox, SourceOptions } from '../../worker-service/src/graph/source-types';
+import { DestinationCheckpoint } from '../../worker-service/src/export/checkpoint-destination';
+import { ManifestBuilder, parseManifest } from '../../worker-service/src/export/manifest';
+import { runExport, type ExportSource } from '../../worker-service/src/export/run';
+import type { ExportRequest } from '../../worker-service/src/export/types';
+import { newMapiItem, type MapiItem } from '../../worker-service/src/mapi/item';
+import { TAG } from '../../worker-service/src/mapi/tags';
+import { PropType } from '../../worker-service/src/mapi/types';
+import { MemoryDestination } from './memory-destination';
+import { manifestIds, verifyPart } from './helpers';
+
+const mail = (subject: string): MapiItem => {
+  const it = newMapiItem();
+  it.properties.set(TAG.PidTagMessageClass.id, PropType.String, 'IPM.Note');
+  it.properties.set(TAG.PidTagSubject.id, PropType.String, subject);
+  it.properties.set(TAG.PidTagBody.id, PropType.String, `body of ${subject} `.repeat(1500));
+  return it;
+};
+const path = [{ displayName: 'Inbox', containerClass: 'IPF.Note' }];
+
+/** A source of `n` mails in one folder; ids in `failing` come as FtsDecodeFailed errors; records what it was asked. */
+function fakeSource(ids: string[], failing: Set<string>, asked: SourceOptions[] = []): ExportSource {
+  return {
+    async *items(_mb: SourceMailbox, options: SourceOptions = {}): AsyncGenerator<SourceEvent> {
+      asked.push(options);
+      const since = options.since?.f1;
+      const from = since ? Number(since.split('=')[1]) : 0;
+      yield { kind: 'folder', path, folder: { id: 'f1', displayName: 'Inbox', wellKnownName: 'inbox', type: 'IPF.Note', totalItemCount: ids.length - from } };
+      for (const id of ids.slice(from)) {
+        if (options.onlyItemIds && !options.onlyItemIds.includes(id)) continue;
+        if (failing.has(id)) yield { kind: 'error', code: 'FtsDecodeFailed', sourceId: id, message: 'stream cut short', path };
+        else yield { kind: 'item', path, item: mail(id), fidelity: 'full', sourceId: id, sizeBytes: 100, sourceSha256: 'ab'.repeat(32) } as SourceEvent;
+      }
+      yield { kind: 'folderEnd', path, folderId: 'f1', deltaLink: `https://graph/delta?token=${ids.length}`, removedIds: [], listed: ids.length - from };
+    },
+  };
+}
+
+const mailbox = { user: 'lynne@example.com' };
+const request = (extra: Partial<ExportRequest> = {}): ExportRequest => ({ mailbox, pstName: 'lynne.pst', pass: 'full', splitSizeBytes: 1024 * 1024, ...extra });
+const open = (dest: MemoryDestination, mb: SourceMailbox = mailbox, pstName = 'lynne.pst') => DestinationCheckpoint.open({ destination: dest, pstName, mailbox: mb });
+
+test('errors, parts and deltaLinks survive in the destination; retry errors and incremental continue from them', async () => {
+  const dest = new MemoryDestination();
+  const ids = Array.from({ length: 60 }, (_, i) => `id-${String(i).padStart(3, '0')}`);
+  const failing = new Set(['id-007', 'id-042']);
+  const first = await runExport(request(), { source: fakeSource(ids, failing), destination: dest, checkpoint: await open(dest) });
+  expect(first).toMatchObject({ outcome: 'CompletedWithErrors', errors: 2, itemsExported: 58 });
+  expect(first.parts.length).toBeGreaterThanOrEqual(2); // 60 mails of ~45 KB body each at a 1 MiB split
+  expect(dest.names()).toContain('lynne.pst.state.json');
+
+  // a new process: everything read back from the destination
+  const cp = await open(dest);
+  expect((await cp.finishedParts()).map((p) => p.name)).toEqual(first.parts.map((p) => p.name));
+  expect((await cp.lastPassErrors()).map((e) => [e.code, e.sourceId])).toEqual([['FtsDecodeFailed', 'id-007'], ['FtsDecodeFailed', 'id-042']]);
+  expect(await cp.deltaLinks()).toEqual({ f1: 'https://graph/delta?token=60' });
+
+  // retry errors: only the two ids asked of the source, into one extra part
+  const asked: SourceOptions[] = [];
+  const retry = await runExport(request({ pass: 'retry-errors' }), { source: fakeSource(ids, new Set(), asked), destination: dest, checkpoint: await open(dest) });
+  expect(asked[0].onlyItemIds).toEqual(['id-007', 'id-042']);
+  expect(retry.parts.map((p) => p.index)).toEqual([first.parts.length + 1]);
+  expect(await manifestIds(dest, retry.parts.map((p) => p.name))).toEqual(['id-007', 'id-042']);
+  await expect(runExport(request({ pass: 'retry-errors' }), { source: fakeSource(ids, new Set()), destination: dest, checkpoint: await open(dest) }))
+    .rejects.toMatchObject({ code: 'RetryNotAllowed' });
+
+  // incremental: the source is asked with the saved deltaLinks and only new items land in a new part
+  const more = [...ids, 'id-060', 'id-061'];
+  const asked2: SourceOptions[] = [];
+  const inc = await runExport(request({ pass: 'incremental' }), { source: fakeSource(more, new Set(), asked2), destination: dest, checkpoint: await open(dest) });
+  expect(asked2[0].since).toEqual({ f1: 'https://graph/delta?token=60' });
+  expect(await manifestIds(dest, inc.parts.map((p) => p.name))).toEqual(['id-060', 'id-061']);
+  expect(await (await open(dest)).deltaLinks()).toEqual({ f1: 'https://graph/delta?token=62' });
+
+  const all = await manifestIds(dest, (await (await open(dest)).finishedParts()).map((p) => p.name));
+  expect([...all].sort()).toEqual(more);
+});
+
+test('a part whose object is gone or of another size is redone; the others are kept', async () => {
+  const dest = new MemoryDestination();
+  const ids = Array.from({ length: 60 }, (_, i) => `m${i}`);
+  const first = await runExport(request(), { source: fakeSource(ids, new Set()), destination: dest, checkpoint: await open(dest) });
+  expect(first.parts.length).toBeGreaterThanOrEqual(2);
+  const [p1, p2] = first.parts;
+  // part 2 truncated (another size), part 1 kept
+  const o2 = dest.objects.get(p2.name)!;
+  dest.objects.set(p2.name, { ...o2, bytes: o2.bytes.subarray(0, 1000) });
+  expect((await (await open(dest)).finishedParts()).map((p) => p.name)).not.toContain(p2.name);
+  const kept1 = dest.objects.get(p1.name);
+  const again = await runExport(request(), { source: fakeSource(ids, new Set()), destination: dest, checkpoint: await open(dest) });
+  expect(dest.objects.get(p1.name)).toBe(kept1);
+  expect(again.itemsSkipped).toBeGreaterThanOrEqual(p1.sourceIds.length);
+  const names = (await (await open(dest)).finishedParts()).map((p) => p.name);
+  const all = await manifestIds(dest, names);
+  expect([...all].sort()).toEqual([...ids].sort());
+  // every stored manifest names its part and size
+  for (const n of names) expect((await verifyPart(dest, n)).part.name).toBe(n);
+});
+
+test('another mailbox\'s export of the same name is refused (DestinationMismatch); another name is independent', async () => {
+  const dest = new MemoryDestination();
+  await runExport(request(), { source: fakeSource(['a', 'b'], new Set()), destination: dest, checkpoint: await open(dest) });
+  await expect(open(dest, { user: 'someone.else@example.com' })).rejects.toMatchObject({ code: 'DestinationMismatch' });
+  await expect(open(dest, { user: 'lynne@example.com', archive: true })).rejects.toMatchObject({ code: 'DestinationMismatch' });
+  // the archive under its own name: the primary's parts are not taken for its own
+  const cp = await open(dest, { user: 'lynne@example.com', archive: true }, 'lynne-archive.pst');
+  expect(await cp.finishedParts()).toEqual([]);
+  // a manifest without state (state deleted) still refuses a foreign mailbox
+  await dest.delete('lynne.pst.state.json');
+  await expect((await open(dest, { user: 'someone.else@example.com' })).finishedParts()).rejects.toMatchObject({ code: 'DestinationMismatch' });
+});
+
+test('manifest memory: a few hundred bytes an item while a part is open', () => {
+  const n = 50_000;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const b = new ManifestBuilder('x.pst', 1);
+  const sha = 'ab'.repeat(32);
+  for (let i = 0; i < n; i++) {
+    // a Graph mailboxItem id is ~150 characters; the SHA-256 hex is a fresh string per item
+    b.add(`AAMkAGI2TG93AAA=${String(i).padStart(8, '0')}`.padEnd(150, 'x'), `Inbox/Sub${i % 20}`, 'IPM.Note', 12345, 'full', (sha + i).slice(0, 64));
+  }
+  gc?.();
+  const perItem = (process.memoryUsage().heapUsed - before) / n;
+  // eslint-disable-next-line no-console
+  console.log(`manifest builder: ${perItem.toFixed(0)} bytes/item over ${n} items (gc ${gc ? 'forced' : 'not exposed'})`);
+  expect(perItem).toBeLessThan(600); // ids of 150 characters and SHA-256 hex strings are most of it
+  const m = parseManifest(b.serialize({ version: 1, part: { name: 'x.pst', index: 1, sizeBytes: 1, sha256: sha }, mailbox: { source: 'a@b', archive: false }, pass: 'full', closedAt: new Date(0).toISOString() }))!;
+  expect(m.items.length).toBe(n);
+  expect(m.items[7]).toEqual({ sourceId: `AAMkAGI2TG93AAA=00000007`.padEnd(150, 'x'), folderPath: 'Inbox/Sub7', messageClass: 'IPM.Note', sizeBytes: 12345, fidelity: 'full', sourceSha256: (sha + 7).slice(0, 64) });
+});
