@@ -246,6 +246,7 @@ test('a writer failure of one item is recorded (subject only with logSubjects) a
   const badPath = [...path, { displayName: ' ', containerClass: 'IPF.Note' }];
   const fake: ExportSource = {
     async *items(_mb, _o?: SourceOptions): AsyncGenerator<SourceEvent> {
+      yield { kind: 'notice', code: 'DeltaResync', message: 'the saved deltaLink was refused (410): re-listed in full', path, folderId: 'f1' } as unknown as SourceEvent;
       yield { kind: 'folder', path, folder: { id: 'f1', displayName: 'Inbox', wellKnownName: 'inbox', type: 'IPF.Note', totalItemCount: 3 } };
       yield { kind: 'item', path, item: good, fidelity: 'full', sourceId: 'a', sizeBytes: 10 } as SourceEvent;
       yield { kind: 'item', path: badPath, item: bad, fidelity: 'full', sourceId: 'b', sizeBytes: 10 } as SourceEvent;
@@ -264,5 +265,6 @@ test('a writer failure of one item is recorded (subject only with logSubjects) a
     expect(e.subject).toBe(logSubjects ? 'secret subject' : undefined);
     expect((await verifyPart(dest, 'x.pst')).items.map((i) => i.sourceId)).toEqual(['a', 'c']);
     expect(checkpoint.snapshot().deltaLinks).toEqual({ f1: 'https://graph/delta?$deltatoken=1' });
+    expect(r.notices).toEqual([{ code: 'DeltaResync', message: 'the saved deltaLink was refused (410): re-listed in full', folderPath: 'Inbox' }]);
   }
 });

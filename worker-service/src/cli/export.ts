@@ -211,6 +211,7 @@ export function summary(result: ExportResult, location: string, errors: readonly
   for (const p of result.parts) lines.push(`  ${p.name}  ${grouped(p.sizeBytes)} bytes  sha256 ${p.sha256}  ${grouped(p.sourceIds.length)} items`);
   if (result.parts.length === 0) lines.push('  no new part (nothing new to export)');
   lines.push(`Fidelity: ${grouped(result.fidelity.full)} full (exportItems), ${grouped(result.fidelity.rest)} REST`);
+  for (const n of result.notices ?? []) lines.push(`Note: ${n.code}${n.folderPath ? ` (${n.folderPath})` : ''}: ${n.message}`);
   if (errors.length) {
     const byCode = new Map<string, number>();
     for (const e of errors) byCode.set(e.code, (byCode.get(e.code) ?? 0) + 1);

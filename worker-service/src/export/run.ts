@@ -20,10 +20,13 @@ import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, partFileName, type
 import type { Destination, PartSink } from '../storage/destination';
 import { ExportError } from './errors';
 import { ManifestBuilder, manifestMailbox, manifestName } from './manifest';
-import type { ExportCheckpoint, ExportItemError, ExportProgress, ExportRequest, ExportResult, FinishedPart, PartManifest } from './types';
+import type { ExportCheckpoint, ExportItemError, ExportNotice, ExportProgress, ExportRequest, ExportResult, FinishedPart, PartManifest } from './types';
 
 /** Least time between two progress reports when the request does not say (ms). */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 500;
+
+/** Most notices kept in a result (one per folder at most, so this is plenty). */
+const MAX_NOTICES = 1000;
 
 /** Code recorded for an item the PST writer refused (bad property value, name-to-id map full…). */
 export const PST_WRITE_FAILED = 'PstWriteFailed';
@@ -259,6 +262,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
   };
 
   const deltaLinks: Record<string, string> = {};
+  const notices: ExportNotice[] = [];
   try {
     if (!onlyItemIds || onlyItemIds.length > 0) {
       for await (const ev of source.items(request.mailbox, options)) {
@@ -308,6 +312,11 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
             fidelity[ev.fidelity]++;
             break;
           }
+          default: {
+            // a notice (RestFallback, DeltaResync): not a failure; kept for the summary
+            const n = ev as { kind: string; code?: string; message?: string; path?: readonly { displayName: string }[] };
+            if (n.kind === 'notice' && notices.length < MAX_NOTICES) notices.push({ code: String(n.code), message: String(n.message ?? ''), ...(n.path ? { folderPath: pathText(n.path) } : {}) });
+          }
         }
         report(false);
       }
@@ -319,7 +328,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
     await writer.abort().catch(() => undefined);
     if (signal?.aborted) {
       report(true);
-      return { outcome: 'Cancelled', itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, startedAt, finishedAt: new Date(now()).toISOString() };
+      return { outcome: 'Cancelled', itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, notices, startedAt, finishedAt: new Date(now()).toISOString() };
     }
     throw e;
   }
@@ -330,7 +339,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
   report(true);
   return {
     outcome: errors > 0 ? 'CompletedWithErrors' : 'Completed',
-    itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, startedAt,
+    itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, notices, startedAt,
     finishedAt: new Date(now()).toISOString(),
   };
 }

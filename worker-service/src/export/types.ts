@@ -132,6 +132,18 @@ export interface ExportRequest {
   progressIntervalMs?: number;
 }
 
+/**
+ * Something the source reported that is not a failure (graph/source-types.ts SourceNoticeEvent):
+ * `RestFallback` (no exportItems for this mailbox: every item REST fidelity, no notes or journal),
+ * `DeltaResync` (a saved deltaLink was refused with 410 and the folder re-listed in full).
+ */
+export interface ExportNotice {
+  code: string;
+  message: string;
+  /** The folder, for folder notices. */
+  folderPath?: string;
+}
+
 /** The result of a run (also what statistics are built from). */
 export interface ExportResult {
   /** Completed: every listed item written; CompletedWithErrors: some per-item errors; Cancelled. */
@@ -149,6 +161,8 @@ export interface ExportResult {
   /** Parts written by this run (not the ones skipped from earlier runs). */
   parts: FinishedPart[];
   fidelity: Record<SourceFidelity, number>;
+  /** The source's notices (at most 1,000); absent from results built elsewhere. */
+  notices?: ExportNotice[];
   startedAt: string;
   finishedAt: string;
 }
