@@ -21,3 +21,16 @@ export function comparable(item: MapiItem): unknown {
     attachments: item.attachments.map((a) => ({ properties: bagRows(a.properties), embedded: a.embedded ? comparable(a.embedded) : undefined })),
   };
 }
+
+/**
+ * The attachments as REST can carry them: every property but PidTagAttachNumber (0x0e21), which
+ * Exchange keeps and exportItems carries, while a MIME message has no attachment numbers (the PST
+ * writer assigns them).
+ */
+export function restAttachments(item: MapiItem): unknown {
+  const strip = (it: MapiItem): unknown => it.attachments.map((a) => ({
+    properties: bagRows(a.properties).filter((r) => r[0] !== '0x0e21'),
+    embedded: a.embedded ? { ...(comparable(a.embedded) as object), attachments: strip(a.embedded) } : undefined,
+  }));
+  return strip(item);
+}

@@ -78,6 +78,20 @@ export const EXPORT_ENCODE_OPTIONS = {
   stringCodepage: (e: { kind: string; id?: number }) => (e.kind === 'tagged' && e.id === TAG.PidTagMessageClass.id ? 1200 : undefined),
 } as const;
 
+/**
+ * Gives every attachment (embedded messages' too) its PidTagAttachNumber (its index) where it has
+ * none: Exchange stores one on every attachment and exportItems carries it (MS-OXCFXICS 2.2.4.2,
+ * `NewAttach PidTagAttachNumber`), so the seed truth holds what a full-fidelity read gets back.
+ * convertMime (REST's path) does not set it; the encoder wrote the same index already, so the
+ * exportItems bytes and sizes do not change.
+ */
+export function numberAttachments(item: MapiItem): void {
+  item.attachments.forEach((a, i) => {
+    if (a.properties.get(TAG.PidTagAttachNumber.id) === undefined) a.properties.setTag(TAG.PidTagAttachNumber, i);
+    if (a.embedded) numberAttachments(a.embedded);
+  });
+}
+
 /** ISO 8601 without milliseconds, as Graph writes mailboxItem dates. */
 export function graphDate(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -199,6 +213,7 @@ export async function buildTenant(options: SeedOptions = {}): Promise<SandboxTen
   let n = 0;
   for await (const m of corpusMessages(options.mailLimit ?? Infinity)) {
     const { item } = await convertMime(m.raw);
+    numberAttachments(item);
     const folder = m.group.startsWith('spam') ? spamSlots[spam++ % spamSlots.length] : hamSlots[ham++ % hamSlots.length];
     const corpusKey = `${m.group}/${m.id}`;
     b.addItem(folder, item, corpusKey, { mime: m.raw, corpusKey, categories: n % 5 === 0 ? CATEGORIES[(n / 5) % 3] : [] });
