@@ -2,7 +2,7 @@
  * `outport export` spawned as a user runs it (bin/outport.js) against an in-process sandbox tenant:
  * into a directory (a primary at a 1 MB split: clean parts, summary SHA-256s equal
  * the files', manifests = truth), the same command again resumes (a part whose manifest is missing
- * is redone, the others untouched), --types, refusals and usage errors with exit 2 and no secret in
+ * is redone, the others untouched), in process a progress line and a cancel then resume, --types, refusals and usage errors with exit 2 and no secret in
  * any output, and the auto-expanding archive into Azurite with --storage-account/--blob-endpoint and the key
  * from the environment.
  */
@@ -12,7 +12,8 @@ import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifest } from '../../worker-service/src/export/manifest';
-import { parseExportArgs } from '../../worker-service/src/cli/export';
+import { Writable } from 'node:stream';
+import { parseExportArgs, run as runExportCommand } from '../../worker-service/src/cli/export';
 import { checkPst } from '../../worker-service/src/pst/check';
 import { startSandbox, writeTenantConfig, type SandboxHandle } from '../../worker-service/src/sandbox';
 import { createDestination, validateDestination } from '../../worker-service/src/storage';
@@ -89,6 +90,32 @@ test('--to DIR: a primary at a 1 MB split; clean parts; summary SHA-256 = the fi
   const retry = await outport([...args, '--retry-errors']);
   expect(retry.code).toBe(2);
   expect(retry.stderr).toMatch(/RetryNotAllowed/);
+});
+
+/** A Writable collecting text; `onText` sees each write. */
+function sink(onText: (t: string) => void = () => undefined): Writable & { text: string } {
+  const w = new Writable({ write(chunk, _enc, cb) { w.text += String(chunk); onText(String(chunk)); cb(); } }) as Writable & { text: string };
+  w.text = '';
+  return w;
+}
+
+test('in process: a progress line, Ctrl-C (signal) cancels with exit 2 and "run the same command again"; the rerun completes exactly once', async () => {
+  const adele = user('Adele');
+  const out = join(dir, 'adele-cancel');
+  const argv = ['--tenant-config', config, '--mailbox', adele.mail, '--to', out, '--split-size', '1MB'];
+  const ac = new AbortController();
+  const err = sink((t) => { if (t.startsWith('\r')) ac.abort(); });
+  const stdout = sink();
+  expect(await runExportCommand(argv, { out: stdout, err, signal: ac.signal, progress: true })).toBe(2);
+  expect(err.text).toMatch(/\r[\d,]+(\/[\d,]+)? items .* items\/s .* parts \d+ errors 0/);
+  expect(err.text).toContain('cancelled; finished parts are kept: run the same command again to resume');
+  expect(stdout.text).toMatch(/^Cancelled: /);
+  const again = sink();
+  expect(await runExportCommand(argv, { out: again, err: sink(), progress: false })).toBe(0);
+  const files = await pstFiles(out);
+  const ids = await manifestIds(createDestination({ kind: 'directory', path: out }), files);
+  expect(ids.length).toBe(new Set(ids).size);
+  expect([...ids].sort()).toEqual([...truthIds(adele.primary!)].sort());
 });
 
 test('--types contacts,notes exports only those classes', async () => {
