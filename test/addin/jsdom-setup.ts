@@ -20,3 +20,7 @@ if (typeof window !== 'undefined' && !window.matchMedia) {
 }
 if (!g.TextEncoder) g.TextEncoder = TextEncoder;
 if (!g.TextDecoder) g.TextDecoder = TextDecoder;
+
+// The machine running the suite may be busy: give findBy*/waitFor more than the default 1 s.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+(require('@testing-library/react') as typeof import('@testing-library/react')).configure({ asyncUtilTimeout: 10_000 });
