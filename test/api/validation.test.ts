@@ -12,7 +12,7 @@ let adele: string;
 let projectId: string;
 
 beforeAll(async () => {
-  s = await startApiStack();
+  s = await startApiStack({ keepAliveMs: 100 });
   adele = await s.bearer('Adele');
   const res = await s.inject({ method: 'POST', url: '/api/v1/projects', headers: { authorization: adele }, payload: { name: 'mine', destination: s.destination('validation-ok') } });
   expect(res.statusCode).toBe(201);
@@ -57,6 +57,7 @@ const cases: Case[] = [
   { name: 'export with olderThanDays a string', url: () => `/api/v1/projects/${projectId}/actions/export`, body: { pass: 'prestage', olderThanDays: '30' }, status: 400, field: 'olderThanDays' },
   { name: 'delete-container with the wrong confirm', url: () => `/api/v1/projects/${projectId}/actions/delete-container`, body: { confirm: 'outport' }, status: 400, field: 'confirm' },
   { name: 'a 10 MB JSON body', url: () => '/api/v1/projects', body: () => JSON.stringify({ name: 'x'.repeat(10 * 1024 * 1024), destination: s.destination() }), contentType: 'application/json', status: 413, field: '' },
+  { name: 'a 9 MB CSV', url: () => `/api/v1/projects/${projectId}/items/csv`, body: () => `${adeleMail()},a.pst\n`.repeat(Math.ceil(9 * 1024 * 1024 / (adeleMail().length + 7))), contentType: 'text/csv', status: 413, field: '' },
   { name: 'JSON sent to the CSV route', url: () => `/api/v1/projects/${projectId}/items/csv`, body: { items: [] }, status: 415, field: '' },
 ];
 
@@ -144,4 +145,18 @@ test('OpenAPI 3 at /api/v1/openapi.json (no token needed) describes every route 
   expect(health.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   const cfg = await s.inject({ method: 'GET', url: '/api/v1/config' });
   expect(cfg.json()).toEqual({ tenantId: s.sb.tenantId, authorityUrl: s.sb.authorityUrl, clientId: s.sb.clientId, apiScope: `api://${s.sb.clientId}/access_as_user`, cloud: 'custom', sandbox: true });
+});
+
+test('events: text/event-stream with the current progress, keep-alive comments; an open stream does not hold up close()', async () => {
+  const ac = new AbortController();
+  const res = await fetch(`${s.baseUrl}/api/v1/projects/${projectId}/events`, { headers: { authorization: adele }, signal: ac.signal });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = res.body!.getReader();
+  let text = '';
+  while (!/: keep-alive\n\n[\s\S]*: keep-alive\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+  expect(text.startsWith(': connected\n\n')).toBe(true);
+  // Another user cannot follow Adele's project.
+  expect((await fetch(`${s.baseUrl}/api/v1/projects/${projectId}/events`, { headers: { authorization: await s.bearer('Megan') } })).status).toBe(404);
+  // left open on purpose: afterAll's app.close() must end it (preClose) instead of waiting for it
 });

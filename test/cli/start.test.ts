@@ -69,7 +69,7 @@ test('outport serve: answers on its port, refuses a call without a token, stops 
             const cfg = await (await fetch(`${url}/api/v1/config`)).json();
             results.push(cfg);
             const refused = await fetch(`${url}/api/v1/projects`);
-            results.push(refused.status, (await refused.json()).error.code);
+            results.push(refused.status, ((await refused.json()) as { error: { code: string } }).error.code);
             const ok = await fetch(`${url}/api/v1/projects`, { headers: { authorization: `Bearer ${await sb.userAssertion(sb.users[0].mail)}` } });
             results.push(ok.status, await ok.json());
           })().finally(() => kill('SIGINT'));

@@ -199,6 +199,10 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   const withProject = <T extends { Params: { projectId: string } }>(handler: (req: FastifyRequest<T>, reply: FastifyReply, project: Project) => Promise<unknown>) =>
     async (req: FastifyRequest<T>, reply: FastifyReply): Promise<unknown> => handler(req, reply, await visibleProject(req, (req.params as { projectId: string }).projectId));
 
+  // Open event streams, ended before the server closes (a hijacked stream would keep close() waiting).
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => { for (const end of [...streams]) end(); streams.clear(); });
+
   const sec = { security: [{ bearer: [] }] };
   const tags = (t: string) => ({ tags: [t] });
 
@@ -434,8 +438,8 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
       void sub.close();
       if (!raw.writableEnded) raw.end();
     };
-    req.raw.on('close', close);
-    app.addHook('onClose', async () => close());
+    streams.add(close);
+    req.raw.on('close', () => { streams.delete(close); close(); });
   }));
 
   app.get<{ Params: { projectId: string }; Querystring: { format?: 'json' | 'csv' } }>('/api/v1/projects/:projectId/statistics', {
