@@ -87,7 +87,8 @@ describe('403 and allowed: whose mailbox', () => {
     expect(own.json().value.map((i: { pstName: string }) => i.pstName)).toEqual(['adele.vance.pst', 'adele.vance-archive.pst'].map((n) => n.replace('adele.vance', user('Adele').mail.split('@')[0].toUpperCase())));
 
     const admin = await s.bearer('Alex', ADMIN_CLAIMS);
-    const ap = (await call(admin, 'POST', '/api/v1/projects', { name: 'admin', authMode: 'application', destination: s.destination('admin-all') })).json();
+    const ap = (await call(admin, 'POST', '/api/v1/projects', { name: 'admin', destination: s.destination('admin-all') })).json();
+    expect(ap.authMode).toBe('application'); // the default for admins
     const added = await call(admin, 'POST', `/api/v1/projects/${ap.id}/items`, { items: [{ source: user('Megan').mail, mailbox: 'both' }, { source: user('Adele').id }] });
     expect(added.statusCode).toBe(201);
     // an admin by app role too
@@ -166,6 +167,10 @@ describe('delegated exports (On-Behalf-Of the owner)', () => {
         expect(waiting.map((i) => i.state)).toEqual(['WaitingForAuth']);
         // Someone else cannot hand over a chain for Lynne's mailbox.
         expect((await call(await s.bearer('Megan'), 'POST', `/api/v1/projects/${p.id}/auth`, {})).statusCode).toBe(404);
+        // An admin sees the project but cannot renew Lynne's delegated chain with his own token.
+        const byAdmin = await call(await s.bearer('Alex', ADMIN_CLAIMS), 'POST', `/api/v1/projects/${p.id}/auth`, {});
+        expect([byAdmin.statusCode, byAdmin.json().error.code]).toEqual([403, 'Forbidden']);
+        expect((await s.backend.store.userAssertion(p.id))?.assertion).toBe(expired);
         const resumed = await call(await s.bearer('Lynne'), 'POST', `/api/v1/projects/${p.id}/auth`, {});
         expect(resumed.statusCode).toBe(202);
         expect(resumed.json().value.map((i: { state: string }) => i.state)).toEqual(['Queued']);

@@ -180,11 +180,15 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     }
   };
 
-  /** Keeps the caller's token as the project's OBO assertion (delegated projects) and tells the runner. */
+  /**
+   * Keeps the caller's token as the project's OBO assertion (delegated projects) and tells the runner.
+   * Only the project's creator's token: an admin acting on a user's delegated project must not
+   * replace the user's chain with their own.
+   */
   const keepAssertion = async (req: FastifyRequest, project: Project): Promise<void> => {
     if (project.authMode !== 'delegated') return;
     const id = who(req);
-    if (id.kind !== 'user') return;
+    if (id.kind !== 'user' || lower(id.oid) !== lower(project.createdBy)) return;
     await store.setUserAssertion(id.tid, project.id, id.rawToken, id.expiresOnMs);
     deps.onUserAssertion?.(project.id, id.rawToken);
   };
@@ -258,7 +262,8 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     const id = who(req);
     const body = req.body;
     checkDestination(body.destination);
-    const authMode = body.authMode ?? (id.kind === 'app' ? 'application' : 'delegated');
+    // Default: users export with their own delegated permissions; admins (and app callers) with the app's.
+    const authMode = body.authMode ?? (id.kind === 'app' || isAdmin(id, config.auth) ? 'application' : 'delegated');
     if (authMode === 'application') requireAdmin(id, config.auth);
     const project = await store.createProject({ tenantId: id.tid, createdBy: id.oid, name: body.name.trim(), authMode, destination: body.destination as never, ...(body.options ? { options: body.options } : {}) });
     await keepAssertion(req, project);
@@ -404,11 +409,10 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
   }, withProject(async (req, reply, project) => {
     const id = who(req);
     if (project.authMode !== 'delegated') throw new ApiError(409, 'Conflict', 'the project uses application permissions: no user token is needed');
-    if (id.kind !== 'user') throw new ApiError(403, 'Forbidden', 'a user\'s token is needed');
-    // Only the owner of the mailboxes can hand over a delegated chain for them.
-    const items = await store.listItems(id.tid, project.id);
-    const waiting = items.filter((i) => i.state === 'WaitingForAuth');
-    for (const it of waiting) authorizeSource(req, it.source, 'token');
+    // The delegated chain is the creator's: only their fresh token continues it.
+    if (id.kind !== 'user' || lower(id.oid) !== lower(project.createdBy)) {
+      throw new ApiError(403, 'Forbidden', 'only the user who created this project can renew its sign-in (its exports run with their delegated permissions)');
+    }
     await store.setUserAssertion(id.tid, project.id, id.rawToken, id.expiresOnMs);
     deps.onUserAssertion?.(project.id, id.rawToken);
     const value = await queue.resumeAuth(id.tid, project.id);
