@@ -74,11 +74,12 @@ export function describeJobBackendConformance(name: string, makeBackend: () => P
     beforeEach(async () => { h = await makeBackend(); b = h.backend; });
     afterEach(async () => { await b.close(); await h.cleanup(); });
 
-    async function projectWith(n: number, over: Partial<NewProject> = {}): Promise<{ project: Project; itemIds: string[] }> {
+    /** A project with `n` items user<i>@contoso.com (another `prefix` gives other mailboxes). */
+    async function projectWith(n: number, over: Partial<NewProject> = {}, prefix = 'user'): Promise<{ project: Project; itemIds: string[] }> {
       const project = await b.store.createProject(newProject(over));
       if (n === 0) return { project, itemIds: [] };
       const items = await b.store.addItems(project.tenantId, project.id,
-        Array.from({ length: n }, (_, i) => ({ source: `user${i}@contoso.com`, mailbox: 'primary' as const, pstName: `user${i}.pst` })));
+        Array.from({ length: n }, (_, i) => ({ source: `${prefix}${i}@contoso.com`, mailbox: 'primary' as const, pstName: `${prefix}${i}.pst` })));
       return { project, itemIds: items.map((i) => i.id) };
     }
 
@@ -172,8 +173,8 @@ export function describeJobBackendConformance(name: string, makeBackend: () => P
         const next = await b.queue.claim('late', 60_000);
         expect(next).toBeDefined();
         expect(await b.queue.claim('late2', 60_000)).toBeUndefined();
-        // Another project has its own cap.
-        const other = await projectWith(1, { options: { maxConcurrentExports: 1 } });
+        // Another project (other mailboxes) has its own cap.
+        const other = await projectWith(1, { options: { maxConcurrentExports: 1 } }, 'other');
         await b.queue.enqueue({ tenantId: T1, projectId: other.project.id, action: 'full' });
         expect((await b.queue.claim('w-other', 60_000))?.job.projectId).toBe(other.project.id);
       });

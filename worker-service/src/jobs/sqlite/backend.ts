@@ -7,7 +7,7 @@
  * job nor exceed maxConcurrentExports or one running job per mailbox. docs/jobs.md "SQLite backend".
  * (SQLite: https://www.sqlite.org/wal.html, https://www.sqlite.org/lang_transaction.html)
  */
-import Sqlite, { type Database } from 'better-sqlite3';
+import Sqlite, { type Database, type Statement } from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -100,6 +100,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   readonly #now: () => number;
   readonly #pollMs: number;
   readonly #subscriptions = new Set<() => void>();
+  readonly #statements = new Map<string, Statement>();
   #eventsSincePrune = 0;
   #closed = false;
 
@@ -120,9 +121,9 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       throw new JobsError('BackendFailed', `cannot open the jobs database ${this.file}: ${(e as Error).message}`, { cause: e });
     }
     this.#tx(() => {
-      const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('key_check') as { value: string } | undefined;
+      const row = this.#stmt('SELECT value FROM meta WHERE key = ?').get('key_check') as { value: string } | undefined;
       if (!row) {
-        this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('key_check', this.#box.seal(KEY_CHECK, 'meta:key_check'));
+        this.#stmt('INSERT INTO meta (key, value) VALUES (?, ?)').run('key_check', this.#box.seal(KEY_CHECK, 'meta:key_check'));
       } else if (this.#openOrUndefined(row.value, 'meta:key_check') !== KEY_CHECK) {
         throw new JobsError('SecretKey', `the secret key does not open the secrets stored in ${this.file}: use the key they were stored with (OUTPORT_SECRET_KEY or secret.key of that data directory)`);
       }
@@ -131,6 +132,13 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
 
   // ------------------------------------------------------------------------------------------
   // plumbing
+
+  /** A prepared statement, cached by its SQL text (preparing costs more than most of our queries). */
+  #stmt(sql: string): Statement {
+    let st = this.#statements.get(sql);
+    if (!st) { st = this.#db.prepare(sql); this.#statements.set(sql, st); }
+    return st;
+  }
 
   #tx<T>(fn: () => T): T {
     if (this.#closed) throw new JobsError('BackendFailed', 'the jobs backend is closed');
@@ -147,20 +155,20 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   #projectRow(tenantId: string, projectId: string): ProjectRow {
-    const row = this.#db.prepare('SELECT * FROM projects WHERE id = ? AND tenant_id = ?').get(projectId, tenantId) as ProjectRow | undefined;
+    const row = this.#stmt('SELECT * FROM projects WHERE id = ? AND tenant_id = ?').get(projectId, tenantId) as ProjectRow | undefined;
     if (!row) throw new JobsError('NotFound', `no project ${projectId} in this tenant`, { field: 'projectId' });
     return row;
   }
 
   #itemRow(tenantId: string, projectId: string, itemId: string): ItemRow {
-    const row = this.#db.prepare('SELECT * FROM items WHERE id = ? AND project_id = ? AND tenant_id = ?').get(itemId, projectId, tenantId) as ItemRow | undefined;
+    const row = this.#stmt('SELECT * FROM items WHERE id = ? AND project_id = ? AND tenant_id = ?').get(itemId, projectId, tenantId) as ItemRow | undefined;
     if (!row) throw new JobsError('NotFound', `no item ${itemId} in project ${projectId}`, { field: 'itemId' });
     return row;
   }
 
   #project(row: ProjectRow): Project {
     const counts = Object.fromEntries(ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
-    for (const r of this.#db.prepare('SELECT state, COUNT(*) AS n FROM items WHERE project_id = ? GROUP BY state').all(row.id) as { state: ItemState; n: number }[]) {
+    for (const r of this.#stmt('SELECT state, COUNT(*) AS n FROM items WHERE project_id = ? GROUP BY state').all(row.id) as { state: ItemState; n: number }[]) {
       counts[r.state] = r.n;
     }
     return {
@@ -175,7 +183,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     const filter = only ? 'i.id = ?' : 'i.project_id = ?';
     const arg = only ?? projectId;
     const out = new Map<string, ItemStatistics>();
-    const rows = this.#db.prepare(`
+    const rows = this.#stmt(`
       SELECT i.id, i.source, i.mailbox, i.state,
         (SELECT COUNT(*) FROM passes p WHERE p.item_id = i.id) AS passes,
         (SELECT COALESCE(SUM(fidelity_full), 0) FROM passes p WHERE p.item_id = i.id) AS ff,
@@ -222,7 +230,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   #itemById(itemId: string): Item {
-    const row = this.#db.prepare('SELECT * FROM items WHERE id = ?').get(itemId) as ItemRow;
+    const row = this.#stmt('SELECT * FROM items WHERE id = ?').get(itemId) as ItemRow;
     return this.#item(row, this.#statistics(row.project_id, row.id).get(row.id));
   }
 
@@ -244,7 +252,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
 
   /** Sets an item's state (and optionally more columns) and publishes its progress with the new state. */
   #setItemState(itemId: string, state: ItemState, extra: Partial<Pick<ItemRow, 'error_json' | 'verification_json' | 'last_pass' | 'last_export_job' | 'last_export_outcome' | 'last_export_pass'>> & { progress?: ExportProgress } = {}): void {
-    const row = this.#db.prepare('SELECT * FROM items WHERE id = ?').get(itemId) as ItemRow;
+    const row = this.#stmt('SELECT * FROM items WHERE id = ?').get(itemId) as ItemRow;
     const now = this.#now();
     const old = parse<ItemProgress>(row.progress_json);
     const p = extra.progress;
@@ -263,22 +271,22 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     for (const k of ['error_json', 'verification_json', 'last_pass', 'last_export_job', 'last_export_outcome', 'last_export_pass'] as const) {
       if (k in extra) { sets.push(`${k} = @${k}`); params[k] = extra[k] ?? null; }
     }
-    this.#db.prepare(`UPDATE items SET ${sets.join(', ')} WHERE id = @id`).run(params);
+    this.#stmt(`UPDATE items SET ${sets.join(', ')} WHERE id = @id`).run(params);
     this.#publish(row.project_id, progress);
   }
 
   #publish(projectId: string, progress: ItemProgress): void {
     const now = this.#now();
-    this.#db.prepare('INSERT INTO events (project_id, at_ms, progress_json) VALUES (?, ?, ?)').run(projectId, now, JSON.stringify(progress));
+    this.#stmt('INSERT INTO events (project_id, at_ms, progress_json) VALUES (?, ?, ?)').run(projectId, now, JSON.stringify(progress));
     if (++this.#eventsSincePrune >= 500) {
       this.#eventsSincePrune = 0;
-      this.#db.prepare('DELETE FROM events WHERE at_ms < ?').run(now - EVENT_RETENTION_MS);
+      this.#stmt('DELETE FROM events WHERE at_ms < ?').run(now - EVENT_RETENTION_MS);
     }
   }
 
   /** The job row when `lease` still holds it (Running under this token), else undefined. */
   #leased(lease: Lease): JobRow | undefined {
-    return this.#db.prepare("SELECT * FROM jobs WHERE id = ? AND lease_token = ? AND worker_id = ? AND state = 'Running'")
+    return this.#stmt("SELECT * FROM jobs WHERE id = ? AND lease_token = ? AND worker_id = ? AND state = 'Running'")
       .get(lease.jobId, lease.token, lease.workerId) as JobRow | undefined;
   }
 
@@ -298,7 +306,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     const options = resolveOptions(input.options);
     const id = randomUUID();
     return this.#tx(() => {
-      this.#db.prepare(`INSERT INTO projects (id, tenant_id, created_by, name, created_at, auth_mode, destination_json,
+      this.#stmt(`INSERT INTO projects (id, tenant_id, created_by, name, created_at, auth_mode, destination_json,
         destination_secret, options_json, max_concurrent) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         id, input.tenantId, input.createdBy, input.name.trim(), iso(this.#now()), authMode, JSON.stringify(destination),
         this.#box.seal(JSON.stringify(secret), `project:${id}:destination`), JSON.stringify(options), options.maxConcurrentExports);
@@ -307,14 +315,14 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   async listTenants(): Promise<string[]> {
-    return this.#tx(() => (this.#db.prepare('SELECT DISTINCT tenant_id FROM projects ORDER BY tenant_id').all() as { tenant_id: string }[]).map((r) => r.tenant_id));
+    return this.#tx(() => (this.#stmt('SELECT DISTINCT tenant_id FROM projects ORDER BY tenant_id').all() as { tenant_id: string }[]).map((r) => r.tenant_id));
   }
 
   async listProjects(tenantId: string, filter: { createdBy?: string } = {}): Promise<Project[]> {
     return this.#tx(() => {
       const rows = (filter.createdBy
-        ? this.#db.prepare('SELECT * FROM projects WHERE tenant_id = ? AND created_by = ? ORDER BY rowid').all(tenantId, filter.createdBy)
-        : this.#db.prepare('SELECT * FROM projects WHERE tenant_id = ? ORDER BY rowid').all(tenantId)) as ProjectRow[];
+        ? this.#stmt('SELECT * FROM projects WHERE tenant_id = ? AND created_by = ? ORDER BY rowid').all(tenantId, filter.createdBy)
+        : this.#stmt('SELECT * FROM projects WHERE tenant_id = ? ORDER BY rowid').all(tenantId)) as ProjectRow[];
       return rows.map((r) => this.#project(r));
     });
   }
@@ -343,13 +351,13 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       }
       if (patch.destination !== undefined) {
         const { destination, secret } = splitDestination(patch.destination);
-        const running = this.#db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE project_id = ? AND state = 'Running'").get(projectId) as { n: number };
+        const running = this.#stmt("SELECT COUNT(*) AS n FROM jobs WHERE project_id = ? AND state = 'Running'").get(projectId) as { n: number };
         if (running.n > 0) throw new JobsError('Conflict', 'the destination cannot change while an item is Running: cancel or wait first', { field: 'destination' });
         sets.push('destination_json = @destination_json', 'destination_secret = @destination_secret');
         params.destination_json = JSON.stringify(destination);
         params.destination_secret = this.#box.seal(JSON.stringify(secret), `project:${projectId}:destination`);
       }
-      if (sets.length) this.#db.prepare(`UPDATE projects SET ${sets.join(', ')} WHERE id = @id`).run(params);
+      if (sets.length) this.#stmt(`UPDATE projects SET ${sets.join(', ')} WHERE id = @id`).run(params);
       return this.#project(this.#projectRow(tenantId, projectId));
     });
   }
@@ -358,13 +366,13 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       // Cascades to items, jobs (a running worker's heartbeat then finds no lease), parts, errors, passes.
-      this.#db.prepare('DELETE FROM projects WHERE id = ?').run(projectId);
-      this.#db.prepare('DELETE FROM events WHERE project_id = ?').run(projectId);
+      this.#stmt('DELETE FROM projects WHERE id = ?').run(projectId);
+      this.#stmt('DELETE FROM events WHERE project_id = ?').run(projectId);
     });
   }
 
   async destinationSecret(projectId: string): Promise<DestinationSecret> {
-    const row = this.#tx(() => this.#db.prepare('SELECT destination_secret FROM projects WHERE id = ?').get(projectId) as { destination_secret: string } | undefined);
+    const row = this.#tx(() => this.#stmt('SELECT destination_secret FROM projects WHERE id = ?').get(projectId) as { destination_secret: string } | undefined);
     if (!row) throw new JobsError('NotFound', `no project ${projectId}`, { field: 'projectId' });
     return JSON.parse(this.#box.open(row.destination_secret, `project:${projectId}:destination`)) as DestinationSecret;
   }
@@ -373,13 +381,13 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     if (typeof assertion !== 'string' || assertion === '') throw new JobsError('InvalidInput', 'the assertion is empty', { field: 'assertion' });
     this.#tx(() => {
       this.#projectRow(tenantId, projectId);
-      this.#db.prepare('UPDATE projects SET assertion_sealed = ?, assertion_expires_ms = ? WHERE id = ?')
+      this.#stmt('UPDATE projects SET assertion_sealed = ?, assertion_expires_ms = ? WHERE id = ?')
         .run(this.#box.seal(assertion, `project:${projectId}:assertion`), Math.trunc(expiresOnMs), projectId);
     });
   }
 
   async userAssertion(projectId: string): Promise<{ assertion: string; expiresOnMs: number } | undefined> {
-    const row = this.#tx(() => this.#db.prepare('SELECT assertion_sealed, assertion_expires_ms FROM projects WHERE id = ?').get(projectId) as
+    const row = this.#tx(() => this.#stmt('SELECT assertion_sealed, assertion_expires_ms FROM projects WHERE id = ?').get(projectId) as
       { assertion_sealed: string | null; assertion_expires_ms: number | null } | undefined);
     if (!row?.assertion_sealed) return undefined;
     return { assertion: this.#box.open(row.assertion_sealed, `project:${projectId}:assertion`), expiresOnMs: row.assertion_expires_ms ?? 0 };
@@ -392,8 +400,8 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       const rows: RowError[] = [];
       const byMailbox = new Map<string, number>();
       const byPst = new Map<string, number>();
-      const existsMailbox = this.#db.prepare('SELECT source FROM items WHERE project_id = ? AND mailbox_key = ?');
-      const existsPst = this.#db.prepare('SELECT source, mailbox FROM items WHERE project_id = ? AND pst_key = ?');
+      const existsMailbox = this.#stmt('SELECT source FROM items WHERE project_id = ? AND mailbox_key = ?');
+      const existsPst = this.#stmt('SELECT source, mailbox FROM items WHERE project_id = ? AND pst_key = ?');
       items.forEach((it, i) => {
         const row = i + 1;
         const source = typeof it?.source === 'string' ? it.source.trim() : '';
@@ -415,7 +423,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         byPst.set(pk, row);
       });
       if (rows.length) throw new JobsError('InvalidInput', `${rows.length} item row(s) are invalid; nothing was added`, { field: 'items', rows });
-      const insert = this.#db.prepare(`INSERT INTO items (id, project_id, tenant_id, source, mailbox, mailbox_key, pst_name, pst_key, state)
+      const insert = this.#stmt(`INSERT INTO items (id, project_id, tenant_id, source, mailbox, mailbox_key, pst_name, pst_key, state)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'NotStarted')`);
       const ids = items.map((it) => {
         const id = randomUUID();
@@ -423,7 +431,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         insert.run(id, projectId, tenantId, source, it.mailbox, mailboxKey(source, it.mailbox), it.pstName, pstKey(it.pstName));
         return id;
       });
-      return ids.map((id) => this.#item(this.#db.prepare('SELECT * FROM items WHERE id = ?').get(id) as ItemRow));
+      return ids.map((id) => this.#item(this.#stmt('SELECT * FROM items WHERE id = ?').get(id) as ItemRow));
     });
   }
 
@@ -431,7 +439,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       const stats = this.#statistics(projectId);
-      return (this.#db.prepare('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[])
+      return (this.#stmt('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[])
         .map((r) => this.#item(r, stats.get(r.id)));
     });
   }
@@ -443,16 +451,16 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   async removeItem(tenantId: string, projectId: string, itemId: string): Promise<void> {
     this.#tx(() => {
       this.#itemRow(tenantId, projectId, itemId);
-      const running = this.#db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE item_id = ? AND state = 'Running'").get(itemId) as { n: number };
+      const running = this.#stmt("SELECT COUNT(*) AS n FROM jobs WHERE item_id = ? AND state = 'Running'").get(itemId) as { n: number };
       if (running.n > 0) throw new JobsError('Conflict', 'the item is running: cancel it first', { field: 'itemId' });
-      this.#db.prepare('DELETE FROM items WHERE id = ?').run(itemId);
+      this.#stmt('DELETE FROM items WHERE id = ?').run(itemId);
     });
   }
 
   async listParts(tenantId: string, projectId: string, itemId: string): Promise<Part[]> {
     return this.#tx(() => {
       this.#itemRow(tenantId, projectId, itemId);
-      return (this.#db.prepare('SELECT name, size_bytes, sha256, item_count FROM parts WHERE item_id = ? ORDER BY idx').all(itemId) as
+      return (this.#stmt('SELECT name, size_bytes, sha256, item_count FROM parts WHERE item_id = ? ORDER BY idx').all(itemId) as
         { name: string; size_bytes: number; sha256: string; item_count: number }[])
         .map((r) => ({ name: r.name, sizeBytes: r.size_bytes, sha256: r.sha256, items: r.item_count }));
     });
@@ -461,14 +469,14 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   async listErrors(tenantId: string, projectId: string, itemId: string): Promise<ItemError[]> {
     return this.#tx(() => {
       const item = this.#itemRow(tenantId, projectId, itemId);
-      const current = this.#db.prepare("SELECT id FROM jobs WHERE item_id = ? AND action != 'verify' AND state IN ('Running', 'Queued', 'WaitingForAuth') ORDER BY seq DESC LIMIT 1").get(itemId) as { id: string } | undefined;
+      const current = this.#stmt("SELECT id FROM jobs WHERE item_id = ? AND action != 'verify' AND state IN ('Running', 'Queued', 'WaitingForAuth') ORDER BY seq DESC LIMIT 1").get(itemId) as { id: string } | undefined;
       const jobId = current?.id ?? item.last_export_job;
       return jobId ? this.#errorsOf(jobId) : [];
     });
   }
 
   #errorsOf(jobId: string): ItemError[] {
-    return (this.#db.prepare('SELECT code, source_id, folder_path, message, subject, at FROM item_errors WHERE job_id = ? ORDER BY rowid').all(jobId) as
+    return (this.#stmt('SELECT code, source_id, folder_path, message, subject, at FROM item_errors WHERE job_id = ? ORDER BY rowid').all(jobId) as
       { code: string; source_id: string; folder_path: string | null; message: string; subject: string | null; at: string }[])
       .map((r) => ({
         code: r.code, sourceId: r.source_id, ...(r.folder_path !== null ? { folderPath: r.folder_path } : {}),
@@ -482,7 +490,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       const stats = this.#statistics(projectId);
       const byState = Object.fromEntries(ITEM_STATES.map((s) => [s, 0])) as Record<ItemState, number>;
       const value: ItemStatistics[] = [];
-      for (const r of this.#db.prepare('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[]) {
+      for (const r of this.#stmt('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[]) {
         byState[r.state as ItemState]++;
         value.push(stats.get(r.id) ?? {
           itemId: r.id, source: r.source, mailbox: r.mailbox as ItemStatistics['mailbox'], state: r.state as ItemState,
@@ -524,11 +532,11 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         if (!Array.isArray(request.itemIds) || request.itemIds.length === 0) throw new JobsError('InvalidInput', 'itemIds, when given, must list at least one item', { field: 'itemIds' });
         rows = [...new Set(request.itemIds)].map((id) => this.#itemRow(tenantId, projectId, id));
       } else {
-        rows = this.#db.prepare('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[];
+        rows = this.#stmt('SELECT * FROM items WHERE project_id = ? ORDER BY rowid').all(projectId) as ItemRow[];
       }
-      const active = this.#db.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE item_id = ? AND state IN ('Queued', 'Running', 'WaitingForAuth')`);
+      const active = this.#stmt(`SELECT COUNT(*) AS n FROM jobs WHERE item_id = ? AND state IN ('Queued', 'Running', 'WaitingForAuth')`);
       const retryable = (r: ItemRow) => r.last_export_outcome === 'CompletedWithErrors' && r.last_export_job !== null
-        && (this.#db.prepare('SELECT COUNT(*) AS n FROM item_errors WHERE job_id = ?').get(r.last_export_job) as { n: number }).n > 0;
+        && (this.#stmt('SELECT COUNT(*) AS n FROM item_errors WHERE job_id = ?').get(r.last_export_job) as { n: number }).n > 0;
       const chosen: ItemRow[] = [];
       for (const r of rows) {
         if ((active.get(r.id) as { n: number }).n > 0) {
@@ -547,13 +555,13 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         throw new JobsError('RetryNotAllowed', 'retry errors needs an item whose last pass completed with at least one error; none has', { field: 'itemIds' });
       }
       const now = this.#now();
-      const insert = this.#db.prepare(`INSERT INTO jobs (id, tenant_id, project_id, item_id, mailbox_lock, action, older_than_days, state, created_ms)
+      const insert = this.#stmt(`INSERT INTO jobs (id, tenant_id, project_id, item_id, mailbox_lock, action, older_than_days, state, created_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, 'Queued', ?)`);
       for (const r of chosen) {
         if (action === 'full' && (r.last_export_outcome === 'Completed' || r.last_export_outcome === 'CompletedWithErrors') && r.last_export_pass !== 'prestage') {
           // A new full pass after a completed one starts over: parts, errors and deltaLinks go.
-          for (const t of ['parts', 'item_errors', 'delta_links', 'passes']) this.#db.prepare(`DELETE FROM ${t} WHERE item_id = ?`).run(r.id);
-          this.#db.prepare('UPDATE items SET last_export_job = NULL, last_export_outcome = NULL, last_export_pass = NULL, progress_json = NULL WHERE id = ?').run(r.id);
+          for (const t of ['parts', 'item_errors', 'delta_links', 'passes']) this.#stmt(`DELETE FROM ${t} WHERE item_id = ?`).run(r.id);
+          this.#stmt('UPDATE items SET last_export_job = NULL, last_export_outcome = NULL, last_export_pass = NULL, progress_json = NULL WHERE id = ?').run(r.id);
         }
         insert.run(randomUUID(), tenantId, projectId, r.id, `${tenantId}|${r.mailbox_key}`, action, olderThanDays, now);
         this.#setItemState(r.id, action === 'verify' ? 'Verifying' : 'Queued', {
@@ -570,26 +578,42 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     const actions = options.actions;
     return this.#tx(() => {
       const now = this.#now();
-      const params: Record<string, unknown> = { now };
-      (actions ?? []).forEach((a, i) => { params[`a${i}`] = a; });
-      const actionFilter = actions?.length ? `AND j.action IN (${actions.map((_, i) => `@a${i}`).join(', ')})` : '';
-      const row = this.#db.prepare(`
-        SELECT j.* FROM jobs j JOIN projects p ON p.id = j.project_id
-        WHERE (j.state = 'Queued' OR (j.state = 'Running' AND j.lease_expires_ms <= @now)) ${actionFilter}
-          AND (SELECT COUNT(*) FROM jobs r WHERE r.project_id = j.project_id AND r.state = 'Running' AND r.lease_expires_ms > @now) < p.max_concurrent
-          AND NOT EXISTS (SELECT 1 FROM jobs r WHERE r.mailbox_lock = j.mailbox_lock AND r.state = 'Running' AND r.lease_expires_ms > @now)
-        ORDER BY j.seq LIMIT 1`).get(params) as JobRow | undefined;
+      // Live leases: Running jobs per project and the mailboxes they hold.
+      const live = this.#stmt("SELECT project_id, mailbox_lock FROM jobs WHERE state = 'Running' AND lease_expires_ms > ?").all(now) as { project_id: string; mailbox_lock: string }[];
+      const runningByProject = new Map<string, number>();
+      const lockedMailboxes = new Set<string>();
+      for (const r of live) {
+        runningByProject.set(r.project_id, (runningByProject.get(r.project_id) ?? 0) + 1);
+        lockedMailboxes.add(r.mailbox_lock);
+      }
+      const capOf = this.#stmt('SELECT max_concurrent FROM projects WHERE id = ?');
+      const caps = new Map<string, number>();
+      const eligible = (j: JobRow): boolean => {
+        if (actions?.length && !actions.includes(j.action as JobAction)) return false;
+        if (lockedMailboxes.has(j.mailbox_lock)) return false;
+        let cap = caps.get(j.project_id);
+        if (cap === undefined) { cap = (capOf.get(j.project_id) as { max_concurrent: number }).max_concurrent; caps.set(j.project_id, cap); }
+        return (runningByProject.get(j.project_id) ?? 0) < cap;
+      };
+      // Oldest first among queued jobs and Running jobs whose lease expired (takeover); both lists come in seq order.
+      let row: JobRow | undefined;
+      for (const j of this.#stmt("SELECT * FROM jobs WHERE state = 'Running' AND lease_expires_ms <= ? ORDER BY seq").iterate(now) as IterableIterator<JobRow>) {
+        if (eligible(j)) { row = j; break; }
+      }
+      for (const j of this.#stmt("SELECT * FROM jobs WHERE state = 'Queued' AND seq < ? ORDER BY seq").iterate(row?.seq ?? Number.MAX_SAFE_INTEGER) as IterableIterator<JobRow>) {
+        if (eligible(j)) { row = j; break; }
+      }
       if (!row) return undefined;
       const takeover = row.state === 'Running';
       const token = randomUUID();
-      this.#db.prepare(`UPDATE jobs SET state = 'Running', attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_ms = ?,
+      this.#stmt(`UPDATE jobs SET state = 'Running', attempts = attempts + 1, worker_id = ?, lease_token = ?, lease_expires_ms = ?,
         started_ms = COALESCE(started_ms, ?) WHERE id = ?`).run(workerId, token, now + leaseMs, now, row.id);
       this.#setItemState(row.item_id, row.action === 'verify' ? 'Verifying' : 'Running');
-      const job = this.#job(this.#db.prepare('SELECT * FROM jobs WHERE id = ?').get(row.id) as JobRow);
+      const job = this.#job(this.#stmt('SELECT * FROM jobs WHERE id = ?').get(row.id) as JobRow);
       return {
         job, takeover,
         item: this.#itemById(row.item_id),
-        project: this.#project(this.#db.prepare('SELECT * FROM projects WHERE id = ?').get(row.project_id) as ProjectRow),
+        project: this.#project(this.#stmt('SELECT * FROM projects WHERE id = ?').get(row.project_id) as ProjectRow),
         lease: { jobId: row.id, workerId, token },
       };
     });
@@ -599,7 +623,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
-      this.#db.prepare('UPDATE jobs SET lease_expires_ms = ? WHERE id = ?').run(this.#now() + leaseMs, row.id);
+      this.#stmt('UPDATE jobs SET lease_expires_ms = ? WHERE id = ?').run(this.#now() + leaseMs, row.id);
       if (progress) this.#setItemState(row.item_id, row.action === 'verify' ? 'Verifying' : 'Running', { progress });
       return true;
     });
@@ -624,14 +648,14 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         this.#setItemState(row.item_id, 'Cancelled');
         return true;
       }
-      const errors = (this.#db.prepare('SELECT COUNT(*) AS n FROM item_errors WHERE job_id = ?').get(row.id) as { n: number }).n;
+      const errors = (this.#stmt('SELECT COUNT(*) AS n FROM item_errors WHERE job_id = ?').get(row.id) as { n: number }).n;
       const outcome: JobState = errors > 0 || r.outcome === 'CompletedWithErrors' ? 'CompletedWithErrors' : 'Completed';
-      this.#db.prepare(`INSERT OR REPLACE INTO passes (job_id, item_id, pass, outcome, errors, fidelity_full, fidelity_rest, started_at, finished_at, duration_ms)
+      this.#stmt(`INSERT OR REPLACE INTO passes (job_id, item_id, pass, outcome, errors, fidelity_full, fidelity_rest, started_at, finished_at, duration_ms)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.id, row.item_id, row.action, outcome, errors, r.fidelity.full ?? 0, r.fidelity.rest ?? 0,
         iso(row.started_ms ?? now), r.finishedAt || iso(now), Math.max(0, now - (row.started_ms ?? now)));
       this.#finishJob(row.id, outcome);
-      const parts = (this.#db.prepare('SELECT COUNT(*) AS n FROM parts WHERE item_id = ?').get(row.item_id) as { n: number }).n;
-      const old = parse<ItemProgress>((this.#db.prepare('SELECT progress_json FROM items WHERE id = ?').get(row.item_id) as { progress_json: string | null }).progress_json);
+      const parts = (this.#stmt('SELECT COUNT(*) AS n FROM parts WHERE item_id = ?').get(row.item_id) as { n: number }).n;
+      const old = parse<ItemProgress>((this.#stmt('SELECT progress_json FROM items WHERE id = ?').get(row.item_id) as { progress_json: string | null }).progress_json);
       this.#setItemState(row.item_id, outcome as ItemState, {
         error_json: null, last_export_job: row.id, last_export_outcome: outcome, last_export_pass: row.action,
         progress: {
@@ -646,7 +670,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   #finishJob(jobId: string, state: JobState, error?: { code: string; message: string }): void {
-    this.#db.prepare('UPDATE jobs SET state = ?, finished_ms = ?, lease_token = NULL, lease_expires_ms = NULL, error_json = ? WHERE id = ?')
+    this.#stmt('UPDATE jobs SET state = ?, finished_ms = ?, lease_token = NULL, lease_expires_ms = NULL, error_json = ? WHERE id = ?')
       .run(state, this.#now(), error ? JSON.stringify(error) : null, jobId);
   }
 
@@ -666,7 +690,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
-      this.#db.prepare("UPDATE jobs SET state = 'WaitingForAuth', lease_token = NULL, lease_expires_ms = NULL, error_json = ? WHERE id = ?").run(JSON.stringify(e), row.id);
+      this.#stmt("UPDATE jobs SET state = 'WaitingForAuth', lease_token = NULL, lease_expires_ms = NULL, error_json = ? WHERE id = ?").run(JSON.stringify(e), row.id);
       this.#setItemState(row.item_id, 'WaitingForAuth', { error_json: JSON.stringify(e) });
       return true;
     });
@@ -676,7 +700,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
-      this.#db.prepare("UPDATE jobs SET state = 'Queued', lease_token = NULL, lease_expires_ms = NULL, worker_id = NULL WHERE id = ?").run(row.id);
+      this.#stmt("UPDATE jobs SET state = 'Queued', lease_token = NULL, lease_expires_ms = NULL, worker_id = NULL WHERE id = ?").run(row.id);
       this.#setItemState(row.item_id, row.action === 'verify' ? 'Verifying' : 'Queued');
       return true;
     });
@@ -686,10 +710,10 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       if (itemIds) for (const id of itemIds) this.#itemRow(tenantId, projectId, id);
-      const jobs = (this.#db.prepare("SELECT * FROM jobs WHERE project_id = ? AND state = 'WaitingForAuth' ORDER BY seq").all(projectId) as JobRow[])
+      const jobs = (this.#stmt("SELECT * FROM jobs WHERE project_id = ? AND state = 'WaitingForAuth' ORDER BY seq").all(projectId) as JobRow[])
         .filter((j) => !itemIds || itemIds.includes(j.item_id));
       for (const j of jobs) {
-        this.#db.prepare("UPDATE jobs SET state = 'Queued', error_json = NULL, worker_id = NULL WHERE id = ?").run(j.id);
+        this.#stmt("UPDATE jobs SET state = 'Queued', error_json = NULL, worker_id = NULL WHERE id = ?").run(j.id);
         this.#setItemState(j.item_id, j.action === 'verify' ? 'Verifying' : 'Queued', { error_json: null });
       }
       return jobs.map((j) => this.#itemById(j.item_id));
@@ -700,7 +724,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       if (itemIds) for (const id of itemIds) this.#itemRow(tenantId, projectId, id);
-      const jobs = (this.#db.prepare(`SELECT * FROM jobs WHERE project_id = ? AND state IN ('Queued', 'Running', 'WaitingForAuth') ORDER BY seq`).all(projectId) as JobRow[])
+      const jobs = (this.#stmt(`SELECT * FROM jobs WHERE project_id = ? AND state IN ('Queued', 'Running', 'WaitingForAuth') ORDER BY seq`).all(projectId) as JobRow[])
         .filter((j) => !itemIds || itemIds.includes(j.item_id));
       for (const j of jobs) {
         this.#finishJob(j.id, 'Cancelled');
@@ -713,7 +737,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   async listJobs(tenantId: string, projectId: string, filter: { itemId?: string; states?: JobState[] } = {}): Promise<Job[]> {
     return this.#tx(() => {
       this.#projectRow(tenantId, projectId);
-      return (this.#db.prepare('SELECT * FROM jobs WHERE project_id = ? ORDER BY seq DESC').all(projectId) as JobRow[])
+      return (this.#stmt('SELECT * FROM jobs WHERE project_id = ? ORDER BY seq DESC').all(projectId) as JobRow[])
         .filter((j) => (!filter.itemId || j.item_id === filter.itemId) && (!filter.states || filter.states.includes(j.state as JobState)))
         .map((j) => this.#job(j));
     });
@@ -721,7 +745,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
 
   async getJob(tenantId: string, jobId: string): Promise<Job> {
     return this.#tx(() => {
-      const row = this.#db.prepare('SELECT * FROM jobs WHERE id = ? AND tenant_id = ?').get(jobId, tenantId) as JobRow | undefined;
+      const row = this.#stmt('SELECT * FROM jobs WHERE id = ? AND tenant_id = ?').get(jobId, tenantId) as JobRow | undefined;
       if (!row) throw new JobsError('NotFound', `no job ${jobId} in this tenant`, { field: 'jobId' });
       return this.#job(row);
     });
@@ -730,7 +754,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   async progress(tenantId: string, projectId: string): Promise<ItemProgress[]> {
     return this.#tx(() => {
       this.#projectRow(tenantId, projectId);
-      return (this.#db.prepare('SELECT id, state, progress_json FROM items WHERE project_id = ? AND progress_json IS NOT NULL ORDER BY rowid').all(projectId) as
+      return (this.#stmt('SELECT id, state, progress_json FROM items WHERE project_id = ? AND progress_json IS NOT NULL ORDER BY rowid').all(projectId) as
         { id: string; state: ItemState; progress_json: string }[]).map((r) => ({ ...(JSON.parse(r.progress_json) as ItemProgress), state: r.state }));
     });
   }
@@ -738,9 +762,9 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   async subscribe(tenantId: string, projectId: string, listener: (progress: ItemProgress) => void): Promise<Subscription> {
     let last = this.#tx(() => {
       this.#projectRow(tenantId, projectId);
-      return (this.#db.prepare('SELECT COALESCE(MAX(seq), 0) AS s FROM events').get() as { s: number }).s;
+      return (this.#stmt('SELECT COALESCE(MAX(seq), 0) AS s FROM events').get() as { s: number }).s;
     });
-    const read = this.#db.prepare('SELECT seq, progress_json FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT 1000');
+    const read = this.#stmt('SELECT seq, progress_json FROM events WHERE project_id = ? AND seq > ? ORDER BY seq LIMIT 1000');
     let open = true;
     const poll = () => {
       if (!open || this.#closed) return;
@@ -766,7 +790,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       return fn(row);
     });
     const itemOf = (): { item_id: string; last_export_job: string | null } => self.#tx(() => {
-      const r = self.#db.prepare('SELECT j.item_id, i.last_export_job FROM jobs j JOIN items i ON i.id = j.item_id WHERE j.id = ?').get(lease.jobId) as
+      const r = self.#stmt('SELECT j.item_id, i.last_export_job FROM jobs j JOIN items i ON i.id = j.item_id WHERE j.id = ?').get(lease.jobId) as
         { item_id: string; last_export_job: string | null } | undefined;
       if (!r) throw new JobsError('LeaseLost', `job ${lease.jobId} no longer exists (project or item deleted)`);
       return r;
@@ -774,7 +798,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     return {
       async beginPass(): Promise<void> {
         // A restart of this job's pass: errors of its earlier attempts are forgotten (their items are read again).
-        guarded((row) => { self.#db.prepare('DELETE FROM item_errors WHERE job_id = ?').run(row.id); });
+        guarded((row) => { self.#stmt('DELETE FROM item_errors WHERE job_id = ?').run(row.id); });
       },
       async completePass(): Promise<void> {
         // The pass becomes the item's last completed pass atomically in complete(); here only the lease is checked.
@@ -782,21 +806,21 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       },
       async finishedParts(): Promise<FinishedPart[]> {
         const { item_id } = itemOf();
-        return self.#tx(() => (self.#db.prepare('SELECT * FROM parts WHERE item_id = ? ORDER BY idx').all(item_id) as
+        return self.#tx(() => (self.#stmt('SELECT * FROM parts WHERE item_id = ? ORDER BY idx').all(item_id) as
           { idx: number; name: string; size_bytes: number; sha256: string; source_ids_json: string; pass: string }[])
           .map((r) => ({ name: r.name, index: r.idx, sizeBytes: r.size_bytes, sha256: r.sha256, sourceIds: JSON.parse(r.source_ids_json) as string[], pass: r.pass as ExportPass })));
       },
       async partFinished(part: FinishedPart): Promise<void> {
         if (!Number.isInteger(part.index) || part.index < 1) throw new JobsError('InvalidInput', `part.index must be a positive integer (got ${part.index})`, { field: 'part.index' });
         guarded((row) => {
-          self.#db.prepare(`INSERT OR REPLACE INTO parts (item_id, idx, name, size_bytes, sha256, item_count, source_ids_json, pass, job_id)
+          self.#stmt(`INSERT OR REPLACE INTO parts (item_id, idx, name, size_bytes, sha256, item_count, source_ids_json, pass, job_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.item_id, part.index, part.name, part.sizeBytes, part.sha256, part.sourceIds.length,
             JSON.stringify(part.sourceIds), part.pass, row.id);
         });
       },
       async itemError(error: ExportItemError): Promise<void> {
         guarded((row) => {
-          self.#db.prepare(`INSERT OR REPLACE INTO item_errors (item_id, job_id, code, source_id, folder_path, message, subject, at)
+          self.#stmt(`INSERT OR REPLACE INTO item_errors (item_id, job_id, code, source_id, folder_path, message, subject, at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(row.item_id, row.id, error.code, error.sourceId, error.folderPath ?? null, error.message,
             error.subject ?? null, error.at || iso(self.#now()));
         });
@@ -807,12 +831,12 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       },
       async deltaLinks(): Promise<Record<string, string>> {
         const { item_id } = itemOf();
-        const r = self.#tx(() => self.#db.prepare('SELECT links_json FROM delta_links WHERE item_id = ?').get(item_id) as { links_json: string } | undefined);
+        const r = self.#tx(() => self.#stmt('SELECT links_json FROM delta_links WHERE item_id = ?').get(item_id) as { links_json: string } | undefined);
         return r ? JSON.parse(r.links_json) as Record<string, string> : {};
       },
       async saveDeltaLinks(links: Record<string, string>): Promise<void> {
         guarded((row) => {
-          self.#db.prepare('INSERT OR REPLACE INTO delta_links (item_id, links_json) VALUES (?, ?)').run(row.item_id, JSON.stringify(links));
+          self.#stmt('INSERT OR REPLACE INTO delta_links (item_id, links_json) VALUES (?, ?)').run(row.item_id, JSON.stringify(links));
         });
       },
     };

@@ -119,6 +119,10 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX events_project ON events(project_id, seq);
   `,
+  // 1 → 2: item counts per state (Project.counts, read on every claim) from an index instead of the rows.
+  `
+  CREATE INDEX items_project_state ON items(project_id, state);
+  `,
 ];
 
 /** The schema version this code writes. */
