@@ -5,8 +5,9 @@
  * 1. The sandbox tenant (sandbox/, HTTPS token service so MSAL's On-Behalf-Of works as with Entra),
  *    seeded from the SpamAssassin corpus (`--mail-limit` messages; default 1,000).
  * 2. Azurite's blob service (cli/azurite.ts), in memory.
- * 3. The worker (`outport serve`'s startServer): the HTTP API, a runner, SQLite in the data directory,
- *    and the add-in build at `/` when addin/dist exists.
+ * 3. The worker (`outport serve`'s startServer): the HTTP API, a runner, SQLite in the data directory
+ *    (emptied at each start: the sandbox and Azurite are new each time, so earlier projects would
+ *    point at servers that are gone), and the add-in build at `/` when addin/dist exists.
  * 4. A demo export through the HTTP API, as a sandbox user would do it from the add-in: sign in
  *    (the user's token for the worker API), create a project on the Azurite container `outport`,
  *    add the user's mailbox and archive, start a full export, follow progress, then list the parts
@@ -23,6 +24,7 @@ import path from 'node:path';
 import { checkPst } from '../pst/check';
 import { startSandbox, writeTenantConfig, type SandboxHandle } from '../sandbox';
 import { checkTenantConfig } from '../graph/tenant-client';
+import { SQLITE_FILE } from '../jobs/sqlite/backend';
 import { parseArgs, parseSize, UsageError } from './args';
 import { startAzuriteService, type AzuriteService } from './azurite';
 import { DEFAULT_PORT, startServer, untilSignal, type ServerHandle } from './serve';
@@ -148,6 +150,9 @@ export async function runStart(options: StartOptions, io: StartIo): Promise<numb
   let server: ServerHandle | undefined;
   try {
     [sb, az] = await Promise.all([startSandbox({ https: true, mailLimit: options.mailLimit }), startAzuriteService()]);
+    // The sandbox and Azurite are new on every start: projects of an earlier run point at servers that
+    // are gone, so the jobs database starts empty too (the secret key file stays).
+    for (const f of [SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`]) rmSync(path.join(options.dataDir, f), { force: true });
     const tenantFile = path.join(options.dataDir, 'tenant.json');
     const tenant = checkTenantConfig(await writeTenantConfig(sb, tenantFile));
     server = await startServer({
