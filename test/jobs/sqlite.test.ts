@@ -50,6 +50,24 @@ describe('sqlite backend: data directory', () => {
     db.close();
   });
 
+  test('migrates a version 1 file: the missing step runs, data stays', async () => {
+    const key = randomBytes(32);
+    const b1 = await openSqliteBackend({ dataDir: dir, secretKey: key });
+    const p = await b1.store.createProject({ tenantId: 't', createdBy: 'u', name: 'Old', destination: destinationWithKey() });
+    await b1.close();
+    const raw = new Sqlite(path.join(dir, SQLITE_FILE));
+    raw.exec('DROP INDEX items_project_state');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const b2 = await openSqliteBackend({ dataDir: dir, secretKey: key });
+    expect((await b2.store.getProject('t', p.id)).name).toBe('Old');
+    await b2.close();
+    const db = new Sqlite(path.join(dir, SQLITE_FILE), { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'items_project_state'").get()).toBeDefined();
+    db.close();
+  });
+
   test('refuses a database of a newer schema', async () => {
     const db = new Sqlite(path.join(dir, SQLITE_FILE));
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
