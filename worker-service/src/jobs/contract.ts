@@ -240,8 +240,9 @@ export interface ItemStatistics {
   source: string;
   mailbox: MailboxKind;
   state: ItemState;
-  /** Items written, summed over completed passes. */
+  /** Items in the item's finished parts (all passes; exact after takeovers, as parts are recorded atomically). */
   itemsExported: number;
+  /** Bytes of the finished parts as stored. */
   bytesExported: number;
   /** Errors of the last completed pass (what "retry errors" would retry). */
   errors: number;
@@ -296,7 +297,7 @@ export interface Item {
   progress?: ItemProgress;
   /** Present once an export pass completed. */
   statistics?: ItemStatistics;
-  /** Present in Failed and WaitingForAuth (and Cancelled by a lost lease): what went wrong. */
+  /** Present in Failed and WaitingForAuth: what went wrong (code and a message without secrets). */
   error?: { code: string; message: string };
 }
 
