@@ -7,6 +7,7 @@
  * from the environment.
  */
 import { execFile } from 'node:child_process';
+import { BlobServiceClient, ContainerSASPermissions, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -173,7 +174,7 @@ test('a spawned usage error exits 2 without touching storage or echoing the key'
 });
 
 describeWhenAvailable('Azurite', azuriteAvailable() ? [] : ['node_modules/.bin/azurite-blob'], () => {
-  test('--storage-account with --blob-endpoint (Azurite), the key from OUTPORT_STORAGE_KEY: the auto-expanding archive\'s parts and manifests in the container', async () => {
+  test('Azurite: --storage-account with --blob-endpoint and the key from OUTPORT_STORAGE_KEY (the auto-expanding archive), --connection-string, a container SAS URL', async () => {
     const az = await startAzurite();
     try {
       const megan = user('Megan');
@@ -189,6 +190,22 @@ describeWhenAvailable('Azurite', azuriteAvailable() ? [] : ['node_modules/.bin/a
       const names = (await destination.list('megan')).map((o) => o.name).filter((n) => n.endsWith('.pst')).sort((a, b) => a.length - b.length || a.localeCompare(b));
       expect(names[0]).toBe('megan.bowen-archive.pst');
       expect(await manifestIds(destination, names)).toEqual(truthIds(megan.archive!));
+
+      // in process: --connection-string with --container, then --to CONTAINER_SAS_URL into the same container
+      const alex = user('Alex');
+      const notes = truthIds(alex.primary!).filter((id) => /^IPM\.StickyNote/i.test(sb.tenant.item(id)!.messageClass));
+      const viaCs = sink();
+      expect(await runExportCommand(['--tenant-config', config, '--mailbox', alex.mail, '--connection-string', az.connectionString, '--container', 'cli-export', '--types', 'notes', '--name', 'alex-cs.pst'],
+        { out: viaCs, err: sink(), progress: false })).toBe(0);
+      expect(viaCs.text).not.toContain(AZURITE_ACCOUNT_KEY);
+      expect(await manifestIds(destination, ['alex-cs.pst'])).toEqual(notes);
+      const sasUrl = await new BlobServiceClient(az.blobEndpoint, new StorageSharedKeyCredential(az.accountName, AZURITE_ACCOUNT_KEY))
+        .getContainerClient('cli-export').generateSasUrl({ permissions: ContainerSASPermissions.parse('racwdl'), expiresOn: new Date(Date.now() + 3600_000) });
+      const viaSas = sink();
+      const errSas = sink();
+      expect(await runExportCommand(['--tenant-config', config, '--mailbox', alex.mail, '--to', sasUrl, '--types', 'notes', '--name', 'alex-sas.pst'], { out: viaSas, err: errSas, progress: false })).toBe(0);
+      expect(viaSas.text + errSas.text).not.toContain(new URL(sasUrl).searchParams.get('sig')!);
+      expect(await manifestIds(destination, ['alex-sas.pst'])).toEqual(notes);
     } finally {
       await az.stop();
     }
