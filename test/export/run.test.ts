@@ -152,7 +152,7 @@ test('an export of nothing is one valid empty PST; a later pass with nothing new
   expect(again.parts).toEqual([]);
 });
 
-test('incremental: after new items arrive, only they go into a new part after the existing ones', async () => {
+test('incremental: after new items arrive, only they go into a new part after the existing ones; after expired deltaLinks (410) too', async () => {
   const dest = new MemoryDestination();
   const checkpoint = new MemoryCheckpoint();
   await expect(runExport(request('Lynne', { pass: 'incremental' }), { source, destination: dest, checkpoint })).rejects.toMatchObject({ code: 'IncrementalNotAllowed' });
@@ -164,7 +164,7 @@ test('incremental: after new items arrive, only they go into a new part after th
   const inbox = user('Lynne').primary!.folders.find((f) => f.wellKnownName === 'inbox')!;
   const model = inbox.items[0];
   const added: SandboxItem[] = [];
-  for (const k of [0, 1]) {
+  const addMail = async (k: number): Promise<SandboxItem> => {
     const { item } = await convertMime(model.mime!);
     item.properties.set(TAG.PidTagSubject.id, PropType.String, `new mail ${k}`);
     const it: SandboxItem = {
@@ -173,7 +173,9 @@ test('incremental: after new items arrive, only they go into a new part after th
     };
     tenant.addItem(it);
     added.push(it);
-  }
+    return it;
+  };
+  for (const k of [0, 1]) await addMail(k);
   try {
     const inc = await runExport(request('Lynne', { pass: 'incremental' }), { source, destination: dest, checkpoint });
     expect(inc.outcome).toBe('Completed');
@@ -184,6 +186,19 @@ test('incremental: after new items arrive, only they go into a new part after th
     // nothing new since: no part
     const none = await runExport(request('Lynne', { pass: 'incremental' }), { source, destination: dest, checkpoint });
     expect(none).toMatchObject({ outcome: 'Completed', itemsExported: 0, parts: [] });
+
+    // Exchange dropped the sync state (every saved deltaLink answers 410): the source re-lists the
+    // folders in full (DeltaResync notices); items already in parts are skipped, only the new one is written
+    tenant.expireDeltaTokens();
+    const third = await addMail(2);
+    const resync = await runExport(request('Lynne', { pass: 'incremental' }), { source, destination: dest, checkpoint });
+    expect(resync).toMatchObject({ outcome: 'Completed', itemsExported: 1, errors: 0 });
+    expect(resync.itemsSkipped).toBe(truthIds(user('Lynne').primary!).length - 1);
+    expect(partNames(resync.parts)).toEqual(['lynne-3.pst']);
+    expect(await manifestIds(dest, ['lynne-3.pst'])).toEqual([third.id]);
+    expect(resync.notices!.filter((n) => n.code === 'DeltaResync').map((n) => n.folderPath)).toContain('Inbox');
+    const ids = await manifestIds(dest, partNames(await checkpoint.finishedParts()));
+    expect([...ids].sort()).toEqual([...truthIds(user('Lynne').primary!)].sort());
   } finally {
     for (const a of added) tenant.removeItem(a.id);
   }
