@@ -119,6 +119,15 @@ test('in process: a progress line, Ctrl-C (signal) cancels with exit 2 and "run 
   expect([...ids].sort()).toEqual([...truthIds(adele.primary!)].sort());
 });
 
+test('in process: a mailbox Graph refuses (the inactive user) → exit 2 with Graph\'s code, no part', async () => {
+  const isaiah = sb.users.find((u) => u.inactive)!;
+  const out = join(dir, 'inactive');
+  const err = sink();
+  expect(await runExportCommand(['--tenant-config', config, '--mailbox', isaiah.mail, '--to', out], { out: sink(), err, progress: false })).toBe(2);
+  expect(err.text).toMatch(/MailboxNotEnabledForRESTAPI/);
+  expect(await pstFiles(out)).toEqual([]);
+});
+
 test('in process: --types contacts,notes exports only those classes', async () => {
   const alex = user('Alex');
   const out = join(dir, 'alex');
