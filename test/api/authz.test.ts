@@ -143,6 +143,16 @@ describe('delegated exports (On-Behalf-Of the owner)', () => {
       const p = (await call(lynne, 'POST', '/api/v1/projects', { name: 'mine', destination: s.destination('lynne-own') })).json();
       expect(p.authMode).toBe('delegated');
       const items = (await call(lynne, 'POST', `/api/v1/projects/${p.id}/items`, { items: [{ source: user('Lynne').mail }] })).json().value;
+      // Verify credentials first: mailbox reachable, permissions, storage write and delete of a probe.
+      const verifying = await call(lynne, 'POST', `/api/v1/projects/${p.id}/actions/verify`, {});
+      expect([verifying.statusCode, verifying.json().value.map((i: { state: string }) => i.state)]).toEqual([202, ['Verifying']]);
+      const verified = (await waitFor(lynne, p.id, ['Verified', 'Failed'])) as unknown as { state: string; verification: { ok: boolean; checks: { name: string; ok: boolean }[] } }[];
+      expect(verified[0].state).toBe('Verified');
+      expect(verified[0].verification.checks.every((c) => c.ok)).toBe(true);
+      expect(verified[0].verification.checks.map((c) => c.name)).toEqual(expect.arrayContaining(['mailbox', 'storage']));
+      // Retry errors before any completed pass: a clear refusal.
+      const retry = await call(lynne, 'POST', `/api/v1/projects/${p.id}/actions/retry-errors`, {});
+      expect([retry.statusCode, retry.json().error.code]).toEqual([409, 'RetryNotAllowed']);
       expect((await call(lynne, 'POST', `/api/v1/projects/${p.id}/actions/export`, { pass: 'full' })).statusCode).toBe(202);
       expect((await waitFor(lynne, p.id, ['Completed', 'Failed', 'WaitingForAuth'])).map((i) => [i.state, i.error])).toEqual([['Completed', undefined]]);
       const parts = (await call(lynne, 'GET', `/api/v1/projects/${p.id}/items/${items[0].id}/parts`)).json().value as { name: string; sha256: string; url?: string }[];
