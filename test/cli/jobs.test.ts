@@ -44,17 +44,39 @@ describe('outport jobs / stats', () => {
     expect(r.stdout + j.stdout).not.toContain(accountKey);
   });
 
-  test('stats as JSON and as CSV (formula cell escaped); errors and exit codes', () => {
-    const j = cli('stats', '--project', projectId, '--data-dir', dir);
+  /** Runs a command module in this process, capturing stdout and stderr. */
+  async function inProcess(run: (argv: string[]) => Promise<number>, ...argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => { stdout += String(c); return true; });
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => { stderr += String(c); return true; });
+    const saved = process.env.OUTPORT_SECRET_KEY;
+    process.env.OUTPORT_SECRET_KEY = key;
+    try {
+      return { status: await run(argv), stdout, stderr };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+      if (saved === undefined) delete process.env.OUTPORT_SECRET_KEY; else process.env.OUTPORT_SECRET_KEY = saved;
+    }
+  }
+
+  test('stats as JSON and as CSV (formula cell escaped); errors and exit codes', async () => {
+    const stats = (await import('../../worker-service/src/cli/stats')).run;
+    const jobs = (await import('../../worker-service/src/cli/jobs')).run;
+    const j = await inProcess(stats, '--project', projectId, '--data-dir', dir);
     expect(j.status).toBe(0);
     expect(JSON.parse(j.stdout).totals).toMatchObject({ items: 2, itemsExported: 0 });
-    const c = cli('stats', '--project', projectId, '--data-dir', dir, '--csv');
+    const c = await inProcess(stats, '--project', projectId, '--data-dir', dir, '--csv');
     expect(c.status).toBe(0);
     expect(c.stdout.split('\r\n')[1]).toContain(",'=evil@contoso.com,");
-    expect(cli('stats', '--project', 'nope', '--data-dir', dir).status).toBe(1);
-    expect(cli('stats', '--data-dir', dir).status).toBe(2);
-    const missing = cli('jobs', '--data-dir', path.join(dir, 'none'));
+    expect((await inProcess(stats, '--project', 'nope', '--data-dir', dir)).status).toBe(1);
+    expect((await inProcess(jobs, '--project', 'nope', '--data-dir', dir)).status).toBe(1);
+    await expect(inProcess(stats, '--data-dir', dir)).rejects.toMatchObject({ name: 'UsageError', message: expect.stringMatching(/--project/) });
+    await expect(inProcess(jobs, '--data-dir', path.join(dir, 'none'))).rejects.toMatchObject({ name: 'UsageError', message: expect.stringMatching(/holds no jobs database/) });
+    // Through the binary, a usage error is exit code 2 with the message on stderr.
+    const missing = cli('stats', '--data-dir', dir);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/holds no jobs database/);
+    expect(missing.stderr).toMatch(/stats needs --project/);
   });
 });
