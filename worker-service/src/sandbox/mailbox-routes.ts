@@ -24,8 +24,8 @@ import { walkTree, type SandboxFolder, type SandboxItem, type SandboxMailbox } f
  */
 const exportCache = new Map<MapiItem, string>();
 let exportCacheChars = 0;
-/** Default upper bound of the cache, in base64 characters (~192 MiB). */
-export const EXPORT_CACHE_MAX_CHARS = 192 * 1024 * 1024;
+/** Default upper bound of the cache, in base64 characters (~64 MiB: the test tenants need ~6 MB). */
+export const EXPORT_CACHE_MAX_CHARS = 64 * 1024 * 1024;
 let exportCacheMaxChars = EXPORT_CACHE_MAX_CHARS;
 
 /** Sets the cache's bound in base64 characters (a benchmark holding larger mailboxes raises it). */
