@@ -27,7 +27,7 @@ import { createHash } from 'node:crypto';
 import { graphAccessForTenant } from '../api/graph-access';
 import { createApiLogger } from '../api/logging';
 import { jobDepsBuilder } from '../api/worker';
-import type { ExportDeps } from '../export/run';
+import { runExport, type ExportDeps } from '../export/run';
 import type { ExportRequest } from '../export/types';
 import { readTenantConfig, TenantConfigError } from '../graph/tenant-client';
 import { JobsError } from '../jobs/contract';
@@ -131,7 +131,6 @@ export async function run(argv: string[]): Promise<number> {
     },
     runExport: async (request: ExportRequest, deps: ExportDeps) => {
       const owner = owners.get(deps.destination);
-      const { runExport } = await import('../export/run');
       return runExport(request, owner ? { ...deps, recordKey: (i: number) => partRecordKey(owner.projectId, owner.itemId, i) } : deps);
     },
   });
