@@ -12,7 +12,7 @@ let adele: string;
 let projectId: string;
 
 beforeAll(async () => {
-  s = await startApiStack({ keepAliveMs: 100 });
+  s = await startApiStack({ keepAliveMs: 100, allowedOrigins: ['https://localhost:3000'] });
   adele = await s.bearer('Adele');
   const res = await s.inject({ method: 'POST', url: '/api/v1/projects', headers: { authorization: adele }, payload: { name: 'mine', destination: s.destination('validation-ok') } });
   expect(res.statusCode).toBe(201);
@@ -159,4 +159,17 @@ test('events: text/event-stream with the current progress, keep-alive comments; 
   // Another user cannot follow Adele's project.
   expect((await fetch(`${s.baseUrl}/api/v1/projects/${projectId}/events`, { headers: { authorization: await s.bearer('Megan') } })).status).toBe(404);
   // left open on purpose: afterAll's app.close() must end it (preClose) instead of waiting for it
+});
+
+test('CORS only for the configured origin: preflight without a token, the allow-origin header on answers', async () => {
+  const pre = await fetch(`${s.baseUrl}/api/v1/projects`, { method: 'OPTIONS', headers: { origin: 'https://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+  expect(pre.status).toBe(204);
+  expect(pre.headers.get('access-control-allow-origin')).toBe('https://localhost:3000');
+  expect(pre.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+  const get = await fetch(`${s.baseUrl}/api/v1/projects`, { headers: { origin: 'https://localhost:3000', authorization: adele } });
+  expect([get.status, get.headers.get('access-control-allow-origin')]).toEqual([200, 'https://localhost:3000']);
+  const evil = await fetch(`${s.baseUrl}/api/v1/projects`, { headers: { origin: 'https://evil.example', authorization: adele } });
+  expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+  const evilPre = await fetch(`${s.baseUrl}/api/v1/projects`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+  expect(evilPre.headers.get('access-control-allow-origin')).toBeNull();
 });

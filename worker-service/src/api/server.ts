@@ -55,6 +55,12 @@ export interface ApiConfig {
   version?: string;
   /** Directory of the add-in build (addin/dist) served at `/` when present. */
   addinDir?: string;
+  /**
+   * Origins allowed to call the API from a browser (CORS), e.g. `https://localhost:3000` when the
+   * add-in is served by its own dev server. Default none: the add-in served by the worker itself is
+   * same-origin and needs no CORS.
+   */
+  allowedOrigins?: readonly string[];
   /** SSE keep-alive interval, ms (tests shorten it). */
   keepAliveMs?: number;
   /** The logger (api/logging.ts createApiLogger); default a redacting pino logger on stdout. `false` = silent. */
@@ -149,8 +155,27 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     void reply.code(404).send(new ApiError(404, 'NotFound', `no route ${req.method} ${req.url.split('?')[0]}`).toBody());
   });
 
+  // CORS for configured origins only (Fetch standard "CORS protocol"): the preflight is answered
+  // before authentication (it carries no token); credentials are bearer tokens, never cookies.
+  const origins = new Set((config.allowedOrigins ?? []).map((o) => o.replace(/\/+$/, '').toLowerCase()));
+  if (origins.size) {
+    app.addHook('onRequest', async (req, reply) => {
+      const origin = typeof req.headers.origin === 'string' ? req.headers.origin : undefined;
+      if (!origin || !origins.has(origin.toLowerCase()) || !req.url.startsWith('/api/')) return;
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
+        await reply.code(204)
+          .header('access-control-allow-methods', 'GET, POST, PATCH, DELETE')
+          .header('access-control-allow-headers', 'authorization, content-type, accept')
+          .header('access-control-max-age', '600')
+          .send();
+      }
+    });
+  }
+
   // Authentication: every /api/v1 route but the public ones.
-  app.addHook('onRequest', async (req) => {
+  app.addHook('onRequest', async (req, reply) => {
+    if (reply.sent) return;
     const url = req.url.split('?')[0];
     if (!url.startsWith('/api/') || PUBLIC_ROUTES.has(url)) return;
     req.identity = await validateBearerToken(req.headers.authorization, config.auth);

@@ -1,6 +1,6 @@
 /**
  * `outport serve --tenant-config FILE [--port 7071] [--host 127.0.0.1] [--data-dir DIR]
- * [--addin-dir addin/dist] [--concurrency N]`: the worker service — the HTTP API (docs/api.md) and a
+ * [--addin-dir addin/dist] [--concurrency N] [--allow-origin ORIGIN,…]`: the worker service — the HTTP API (docs/api.md) and a
  * job runner in one process, the SQLite jobs backend in the data directory (default `.outport`), and
  * the add-in's built files at `/` when the directory exists. Runs until SIGINT/SIGTERM, then stops
  * claiming, lets running jobs finish for up to 30 s (the rest are released and resume elsewhere or
@@ -25,7 +25,7 @@ import { openSqliteBackend } from '../jobs/sqlite/backend';
 import type { JobBackend } from '../jobs/contract';
 import { parseArgs, UsageError } from './args';
 
-export const SERVE_USAGE = 'outport serve --tenant-config FILE [--port 7071] [--host 127.0.0.1] [--data-dir .outport] [--addin-dir addin/dist] [--concurrency 4]';
+export const SERVE_USAGE = 'outport serve --tenant-config FILE [--port 7071] [--host 127.0.0.1] [--data-dir .outport] [--addin-dir addin/dist] [--concurrency 4] [--allow-origin https://host[,…]]';
 
 /** Default port of `outport serve` (docs/api.md; the add-in takes the API's URL from its settings). */
 export const DEFAULT_PORT = 7071;
@@ -40,6 +40,8 @@ export interface ServerOptions {
   host?: string;
   /** Served at `/` when the directory exists. */
   addinDir?: string;
+  /** Browser origins allowed to call the API (CORS), e.g. the add-in's dev server. */
+  allowedOrigins?: readonly string[];
   /** Jobs at once in this process; default 4. */
   concurrency?: number;
   logger?: Logger | false;
@@ -88,6 +90,7 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
       auth: apiAuthOf(options.tenant),
       publicConfig: { authorityUrl: options.tenant.authorityUrl || cloudOfTenant(options.tenant).loginBaseUrl, cloud: options.tenant.cloud, sandbox: isSandboxTenant(options.tenant) },
       logger,
+      ...(options.allowedOrigins?.length ? { allowedOrigins: options.allowedOrigins } : {}),
       ...(options.addinDir && existsSync(options.addinDir) ? { addinDir: options.addinDir } : {}),
     }, { backend, graph, onUserAssertion: worker.onUserAssertion });
     const host = options.host ?? '127.0.0.1';
@@ -129,7 +132,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** `outport serve`. @returns 0 after a clean stop; throws UsageError (exit 2) for bad flags */
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(argv, ['tenant-config', 'port', 'host', 'data-dir', 'addin-dir', 'concurrency'], SERVE_USAGE);
+  const { flags, positional } = parseArgs(argv, ['tenant-config', 'port', 'host', 'data-dir', 'addin-dir', 'concurrency', 'allow-origin'], SERVE_USAGE);
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"\n${SERVE_USAGE}`);
   const file = flags.get('tenant-config');
   if (!file) throw new UsageError(`--tenant-config FILE is required (write one for the sandbox with "outport sandbox --write-config FILE")\n${SERVE_USAGE}`);
@@ -137,10 +140,14 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, not ${flags.get('port')}`);
   const concurrency = flags.has('concurrency') ? Number(flags.get('concurrency')) : 4;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be 1..64, not ${flags.get('concurrency')}`);
+  const allowedOrigins = (flags.get('allow-origin') ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of allowedOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/i.test(o)) throw new UsageError(`--allow-origin: "${o}" is not an origin (scheme://host[:port], no path)`);
+  }
   const tenant = await readTenantConfig(file);
   const addinDir = path.resolve(flags.get('addin-dir') ?? 'addin/dist');
   const server = await startServer({
-    tenant, dataDir: path.resolve(flags.get('data-dir') ?? DEFAULT_DATA_DIR), port, host: flags.get('host') ?? '127.0.0.1', addinDir, concurrency,
+    tenant, dataDir: path.resolve(flags.get('data-dir') ?? DEFAULT_DATA_DIR), port, host: flags.get('host') ?? '127.0.0.1', addinDir, concurrency, allowedOrigins,
     onNotice: (m) => process.stderr.write(`outport serve: ${m}\n`),
   });
   process.stderr.write(`outport serve: API at ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json)${existsSync(addinDir) ? `, add-in at ${server.url}/taskpane.html` : ''}; Ctrl-C stops\n`);
