@@ -1,8 +1,9 @@
 /**
  * Part manifests (`<part>.manifest.json`, {@link PartManifest}): built while a part is written in
  * compact columns — one id string, one folder and class index, a size, a fidelity bit and the
- * 64-digit SHA-256 per item (≈ 200-300 bytes an item with a typical 150-character Graph id) — and
- * serialized once when the part closes. No object per item is held while the part is open.
+ * 64-digit SHA-256 per item (see docs/export.md for the measured bytes an item) — and
+ * serialized once when the part closes, straight into one buffer of the exact size. No object per
+ * item is held while the part is open.
  */
 import type { SourceFidelity, SourceMailbox } from '../graph/source-types';
 import type { ExportPass, FinishedPart, PartManifest } from './types';
@@ -37,19 +38,22 @@ class Interner {
   }
 }
 
-/** Growable Float64 / Uint32 columns. */
-class NumberColumn {
-  data: Float64Array = new Float64Array(64);
+/** A growable typed-array column (×1.5 growth). */
+class Column<T extends Float64Array | Uint32Array | Uint8Array> {
   length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) {
-      const next = new Float64Array(Math.ceil(this.data.length * 1.5));
-      next.set(this.data);
-      this.data = next;
+  constructor(public data: T, private readonly make: (n: number) => T, private readonly width = 1) {}
+  /** Room for one more record; returns its offset. */
+  next(): number {
+    if ((this.length + 1) * this.width > this.data.length) {
+      const grown = this.make(Math.ceil(this.data.length * 1.5) + this.width);
+      grown.set(this.data);
+      this.data = grown;
     }
-    this.data[this.length++] = v;
+    return this.length++ * this.width;
   }
 }
+const f64 = () => new Column(new Float64Array(64), (n) => new Float64Array(n));
+const u32 = () => new Column(new Uint32Array(64), (n) => new Uint32Array(n));
 
 /** The items of one part as written so far (column store). */
 export class ManifestBuilder {
@@ -57,11 +61,13 @@ export class ManifestBuilder {
   readonly sourceIds: string[] = [];
   private readonly folders = new Interner();
   private readonly classes = new Interner();
-  private readonly folderIx = new NumberColumn();
-  private readonly classIx = new NumberColumn();
-  private readonly sizes = new NumberColumn();
-  private readonly fidelity = new NumberColumn();
-  private readonly sha: (string | undefined)[] = [];
+  private readonly folderIx = u32();
+  private readonly classIx = u32();
+  private readonly sizes = f64();
+  /** Bit 0: fidelity full; bit 1: a SHA-256 is present. */
+  private readonly flags = new Column(new Uint8Array(64), (n) => new Uint8Array(n));
+  /** 32 raw bytes an item (the hex string would be ~80 bytes of heap). */
+  private readonly sha = new Column(new Uint8Array(64 * 32), (n) => new Uint8Array(n), 32);
 
   constructor(readonly name: string, readonly index: number) {}
 
@@ -69,36 +75,44 @@ export class ManifestBuilder {
     return this.sourceIds.length;
   }
 
-  /** Records one written item. */
+  /** Records one written item. `sourceSha256`: 64 hex digits, or undefined. */
   add(sourceId: string, folderPath: string, messageClass: string, sizeBytes: number, fidelity: SourceFidelity, sourceSha256: string | undefined): void {
     this.sourceIds.push(sourceId);
-    this.folderIx.push(this.folders.of(folderPath));
-    this.classIx.push(this.classes.of(messageClass));
-    this.sizes.push(sizeBytes);
-    this.fidelity.push(fidelity === 'full' ? 1 : 0);
-    this.sha.push(sourceSha256);
+    this.folderIx.data[this.folderIx.next()] = this.folders.of(folderPath);
+    this.classIx.data[this.classIx.next()] = this.classes.of(messageClass);
+    this.sizes.data[this.sizes.next()] = sizeBytes;
+    const hasSha = sourceSha256 !== undefined && /^[0-9a-f]{64}$/i.test(sourceSha256);
+    this.flags.data[this.flags.next()] = (fidelity === 'full' ? 1 : 0) | (hasSha ? 2 : 0);
+    const o = this.sha.next();
+    if (hasSha) this.sha.data.set(Buffer.from(sourceSha256, 'hex'), o);
   }
 
   /**
-   * The manifest JSON (UTF-8), built as one chunk per item and joined once: the bytes of a
-   * {@link PartManifest}, one item per line.
+   * The manifest JSON (UTF-8) of a {@link PartManifest}, one item per line. Written straight into
+   * one buffer of the exact size (the lines are generated twice: once to measure, once to write),
+   * so the peak is the columns plus the JSON once, not the JSON plus its pieces.
    */
   serialize(head: Omit<PartManifest, 'items'>): Uint8Array {
-    const chunks: Buffer[] = [];
     const headJson = JSON.stringify(head);
-    chunks.push(Buffer.from(headJson.slice(0, -1) + ',"items":[\n'));
+    const first = headJson.slice(0, -1) + ',"items":[\n';
+    const last = '\n]}\n';
     const folderJson = this.folders.values.map((f) => JSON.stringify(f));
     const classJson = this.classes.values.map((c) => JSON.stringify(c));
-    for (let i = 0; i < this.sourceIds.length; i++) {
-      const sha = this.sha[i];
-      chunks.push(Buffer.from(
-        `${i ? ',\n' : ''}{"sourceId":${JSON.stringify(this.sourceIds[i])},"folderPath":${folderJson[this.folderIx.data[i]]},` +
-        `"messageClass":${classJson[this.classIx.data[i]]},"sizeBytes":${this.sizes.data[i]},"fidelity":"${this.fidelity.data[i] ? 'full' : 'rest'}"` +
-        `${sha ? `,"sourceSha256":"${sha}"` : ''}}`,
-      ));
-    }
-    chunks.push(Buffer.from('\n]}\n'));
-    return Buffer.concat(chunks);
+    const line = (i: number): string => {
+      const f = this.flags.data[i];
+      const sha = f & 2 ? Buffer.from(this.sha.data.buffer, this.sha.data.byteOffset + i * 32, 32).toString('hex') : undefined;
+      return `${i ? ',\n' : ''}{"sourceId":${JSON.stringify(this.sourceIds[i])},"folderPath":${folderJson[this.folderIx.data[i]]},` +
+        `"messageClass":${classJson[this.classIx.data[i]]},"sizeBytes":${this.sizes.data[i]},"fidelity":"${f & 1 ? 'full' : 'rest'}"` +
+        `${sha ? `,"sourceSha256":"${sha}"` : ''}}`;
+    };
+    let total = Buffer.byteLength(first) + Buffer.byteLength(last);
+    for (let i = 0; i < this.sourceIds.length; i++) total += Buffer.byteLength(line(i));
+    const out = Buffer.allocUnsafe(total);
+    let o = out.write(first, 0);
+    for (let i = 0; i < this.sourceIds.length; i++) o += out.write(line(i), o);
+    o += out.write(last, o);
+    if (o !== total) throw new Error(`internal: manifest measured ${total} bytes, wrote ${o}`);
+    return out;
   }
 }
 
