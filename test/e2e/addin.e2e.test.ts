@@ -35,7 +35,7 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
   let work: string;
 
   beforeAll(async () => {
-    stack = await helpers().startApiStack({ worker: true, sandbox: { mailLimit: 40 } });
+    stack = await helpers().startApiStack({ worker: true, sandbox: { mailLimit: 10 } });
     build = buildAddin();
     server = await serveAddin(build.dir, stack.baseUrl);
     browser = await launchChromium();
@@ -78,7 +78,12 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
     await page.getByLabel('Email address').fill(u.userPrincipalName);
     await page.getByLabel('Password').fill(u.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await ui(page.getByRole('tab', { name: 'My mailbox' })).toBeVisible({ timeout: 20_000 });
+    try {
+      await ui(page.getByRole('tab', { name: 'My mailbox' })).toBeVisible({ timeout: 20_000 });
+    } catch (err) {
+      const alerts = await page.getByRole('alert').allTextContents().catch(() => []);
+      throw new Error(`${(err as Error).message}; the pane says: ${alerts.join(' | ') || '(no alert)'}`);
+    }
   }
 
   async function fillAzurite(page: Page, accountName: string = stack.az.accountName): Promise<void> {

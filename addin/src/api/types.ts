@@ -9,6 +9,7 @@ export type { Cloud };
 /** `GET /api/v1/config`: what the pane needs to sign in. */
 export interface ApiConfig {
   tenantId: string;
+  /** The login root (https://login.microsoftonline.com, a national cloud's, or the sandbox's); authority = `<authorityUrl>/<tenantId>`. */
   authorityUrl: string;
   /** The client id the pane signs in with (the add-in's own app registration; in the sandbox the worker app). */
   clientId: string;

@@ -21,9 +21,19 @@ export interface ChooseAuthOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * The tenant's authority from `GET /config`: the worker reports the login root (e.g.
+ * https://login.microsoftonline.com, or the sandbox's token service root) and the tenant id; the
+ * authority is `<root>/<tenantId>` (an authorityUrl that already ends with the tenant is kept).
+ */
+export function authorityOf(config: Pick<ApiConfig, 'authorityUrl' | 'tenantId'>): string {
+  const root = config.authorityUrl.replace(/\/+$/, '');
+  return root.toLowerCase().endsWith(`/${config.tenantId.toLowerCase()}`) ? root : `${root}/${config.tenantId}`;
+}
+
 /** The provider for `config` on `office`. */
 export function chooseAuth(config: ApiConfig, office: OfficeHost, options: ChooseAuthOptions): AuthProvider {
-  const settings = { clientId: config.clientId, authorityUrl: config.authorityUrl, apiScope: config.apiScope };
+  const settings = { clientId: config.clientId, authorityUrl: authorityOf(config), apiScope: config.apiScope };
   if (config.sandbox) return new SandboxAuth(settings, options.fetch);
   if (office.isSetSupported(NAA_REQUIREMENT.name, NAA_REQUIREMENT.version)) return new NaaAuth(settings, options.nestableFactory);
   return new DialogAuth(settings, office, options.signInPageUrl);

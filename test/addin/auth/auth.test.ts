@@ -5,7 +5,7 @@
  */
 import type { IPublicClientApplication } from '@azure/msal-browser';
 import type { ApiConfig } from '../../../addin/src/api/types';
-import { chooseAuth } from '../../../addin/src/auth/choose';
+import { authorityOf, chooseAuth } from '../../../addin/src/auth/choose';
 import { DialogAuth, signInPageUrl } from '../../../addin/src/auth/dialog';
 import { NaaAuth } from '../../../addin/src/auth/naa';
 import { SandboxAuth } from '../../../addin/src/auth/sandbox';
@@ -28,6 +28,12 @@ const jwt = (expSecondsFromNow: number): string =>
   `${Buffer.from('{"alg":"RS256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + expSecondsFromNow })).toString('base64url')}.sig`;
 
 describe('chooseAuth', () => {
+  it('the authority is the login root plus the tenant id (kept when already there)', () => {
+    expect(authorityOf({ authorityUrl: 'https://login.microsoftonline.com', tenantId: 'abc' })).toBe('https://login.microsoftonline.com/abc');
+    expect(authorityOf({ authorityUrl: 'https://127.0.0.1:9443/', tenantId: 'abc' })).toBe('https://127.0.0.1:9443/abc');
+    expect(authorityOf({ authorityUrl: 'https://login.example/ABC', tenantId: 'abc' })).toBe('https://login.example/ABC');
+  });
+
   it('sandbox tenant → password sign-in, whatever the host supports', () => {
     expect(chooseAuth({ ...config, sandbox: true }, office({ NestedAppAuth: '1.1' }), { signInPageUrl: 'https://a/signin.html' }).kind).toBe('sandbox');
   });
