@@ -8,7 +8,7 @@
 import { AuthError } from './auth';
 import { JobsError, type RowError } from '../jobs/contract';
 import { StorageError } from '../storage/destination';
-import { TokenSourceError } from '../graph/msal-token-sources';
+import { TokenSourceConfigError, TokenSourceError, redactTokens } from '../graph/msal-token-sources';
 import { GraphError } from '../graph/errors';
 
 /** The body of every error answer. */
@@ -158,6 +158,10 @@ export function toApiError(err: unknown): ApiError {
     if (err.code === 'ContainerNotFound' || err.code === 'NotFound') return new ApiError(404, 'NotFound', err.message);
     if (err.code === 'AuthenticationFailed') return new ApiError(502, 'StorageAuthenticationFailed', err.message);
     return new ApiError(502, 'StorageFailed', err.message);
+  }
+  if (err instanceof TokenSourceConfigError) {
+    // e.g. an http authority (MSAL needs https: start the sandbox with --https) or a missing credential.
+    return new ApiError(500, 'GraphTokenConfig', `the worker's Graph token settings are unusable: ${redactTokens(err.message)}`);
   }
   if (err instanceof TokenSourceError) {
     return new ApiError(502, 'GraphTokenFailed', `Graph token: ${err.message}`);
