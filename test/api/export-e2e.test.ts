@@ -4,7 +4,8 @@
  * auto-expanding archive with its auxiliary part included), starts a full export and follows it by
  * server-sent events and polling. Then every part is downloaded through its short-lived read link
  * (GET …/parts `url`) and must be clean by the checker, hold its manifest's items, be read by
- * pffexport and readpst, and all parts of a mailbox together hold exactly the sandbox's items (each
+ * pffexport (every item exported) and readpst -M (every item but tasks and sticky notes, which
+ * readpst passes over), and all parts of a mailbox together hold exactly the sandbox's items (each
  * once). Statistics JSON and CSV agree with the parts.
  */
 import { createHash } from 'node:crypto';
@@ -134,8 +135,11 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
         const pff = await run('pffexport', ['-q', '-f', 'all', '-t', path.join(work, `${p.name}.pff`), file]);
         expect([p.name, pff.code, pff.stderr.trim()]).toEqual([p.name, 0, '']);
         expect(countItems(path.join(work, `${p.name}.pff.export`), /^(Message|Contact|Appointment|Meeting|Task|Note|Activity|Item|Journal|Email|Distribution list)\d+$/i)).toBe(p.items);
-        const rp = await run('readpst', ['-q', '-D', '-j', '0', '-o', mkdtempSync(path.join(work, 'readpst-')), file]);
+        // readpst -M writes one file per item; it passes over tasks and sticky notes ("items skipped").
+        const rpDir = mkdtempSync(path.join(work, 'readpst-'));
+        const rp = await run('readpst', ['-M', '-D', '-j', '0', '-o', rpDir, file]);
         expect([p.name, rp.code]).toEqual([p.name, 0]);
+        expect(countFiles(rpDir)).toBe(manifest!.items.filter((m) => !/^IPM\.(Task|StickyNote)\b/i.test(m.messageClass)).length);
       }
       const truth = truthIds(mailbox);
       expect(ids).toEqual(truth); // exactly the source's items, each once, folder order
@@ -175,5 +179,12 @@ function countItems(dir: string, pattern: RegExp): number {
     if (pattern.test(e.name)) n++;
     else n += countItems(path.join(dir, e.name), pattern);
   }
+  return n;
+}
+
+/** Files anywhere under `dir`. */
+function countFiles(dir: string): number {
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? countFiles(path.join(dir, e.name)) : 1;
   return n;
 }
