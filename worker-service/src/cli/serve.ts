@@ -6,6 +6,10 @@
  * claiming, lets running jobs finish for up to 30 s (the rest are released and resume elsewhere or
  * at the next start) and closes.
  *
+ * With `--queue redis://HOST:PORT [--prefix P]` the jobs live in Redis (the BullMQ backend,
+ * docs/reliability.md) and this process serves the API only: stateless, any number of them behind a
+ * load balancer; `outport worker --queue …` processes, on any machines, run the jobs.
+ *
  * The tenant config (`outport sandbox --write-config FILE`, or a real tenant's: docs/auth.md) names
  * the Entra app that is both the worker API (tokens' audience) and the Graph client (client
  * credentials, On-Behalf-Of). The destination secrets are encrypted with OUTPORT_SECRET_KEY (base64
@@ -22,10 +26,12 @@ import { startWorker, type WorkerHandle } from '../api/worker';
 import type { ApiAuthConfig } from '../api/auth';
 import { cloudOfTenant, readTenantConfig, type GraphTenantConfig } from '../graph/tenant-client';
 import { openSqliteBackend } from '../jobs/sqlite/backend';
+import { openBullmqBackend } from '../jobs/bullmq/backend';
+import { parseRedisUrl, RedisUrlError } from '../jobs/bullmq/redis-url';
 import type { JobBackend } from '../jobs/contract';
 import { parseArgs, UsageError } from './args';
 
-export const SERVE_USAGE = 'outport serve --tenant-config FILE [--port 7071] [--host 127.0.0.1] [--data-dir .outport] [--addin-dir addin/dist] [--concurrency 4] [--allow-origin https://host[,…]]';
+export const SERVE_USAGE = 'outport serve --tenant-config FILE [--port 7071] [--host 127.0.0.1] [--data-dir .outport] [--addin-dir addin/dist] [--concurrency 4] [--allow-origin https://host[,…]] [--queue redis://HOST:PORT [--prefix outport]]';
 
 /** Default port of `outport serve` (docs/api.md; the add-in takes the API's URL from its settings). */
 export const DEFAULT_PORT = 7071;
@@ -44,6 +50,13 @@ export interface ServerOptions {
   allowedOrigins?: readonly string[];
   /** Jobs at once in this process; default 4. */
   concurrency?: number;
+  /**
+   * `redis://HOST:PORT`: the BullMQ backend there (docs/reliability.md) instead of SQLite, and no
+   * runner in this process — the API alone, stateless; `outport worker --queue …` processes run the jobs.
+   */
+  queue?: string;
+  /** Key prefix in Redis with `queue` (default `outport`). */
+  prefix?: string;
   logger?: Logger | false;
   /** Told about a generated secret key (path only). */
   onNotice?: (message: string) => void;
@@ -55,7 +68,8 @@ export interface ServerHandle {
   url: string;
   app: FastifyInstance;
   backend: JobBackend;
-  worker: WorkerHandle;
+  /** Absent with `queue` (the API alone). */
+  worker?: WorkerHandle;
   /** Graceful stop: runner first (jobs finish or are released), then the API and the database. */
   stop(): Promise<void>;
 }
@@ -79,20 +93,22 @@ export function isSandboxTenant(tenant: GraphTenantConfig): boolean {
  * @throws JobsError SecretKey; listen errors (EADDRINUSE); TypeError for an unusable tenant config
  */
 export async function startServer(options: ServerOptions): Promise<ServerHandle> {
-  const backend = await openSqliteBackend({ dataDir: options.dataDir, onNotice: options.onNotice });
+  const backend = options.queue
+    ? await openBullmqBackend({ redis: options.queue, ...(options.prefix ? { prefix: options.prefix } : {}) })
+    : await openSqliteBackend({ dataDir: options.dataDir, onNotice: options.onNotice });
   const logger = options.logger === undefined ? createApiLogger() : options.logger;
   const graph = graphAccessForTenant(options.tenant);
   let worker: WorkerHandle | undefined;
   try {
     // Heartbeats every 2 s carry progress to the API (polling and SSE) often enough for a progress bar.
-    worker = startWorker({ backend, graph, concurrency: options.concurrency ?? 4, leaseMs: 60_000, heartbeatMs: 2_000, ...(logger ? { logger: logger.child({ component: 'runner' }) } : {}) });
+    if (!options.queue) worker = startWorker({ backend, graph, concurrency: options.concurrency ?? 4, leaseMs: 60_000, heartbeatMs: 2_000, ...(logger ? { logger: logger.child({ component: 'runner' }) } : {}) });
     const app = await buildApi({
       auth: apiAuthOf(options.tenant),
       publicConfig: { authorityUrl: options.tenant.authorityUrl || cloudOfTenant(options.tenant).loginBaseUrl, cloud: options.tenant.cloud, sandbox: isSandboxTenant(options.tenant) },
       logger,
       ...(options.allowedOrigins?.length ? { allowedOrigins: options.allowedOrigins } : {}),
       ...(options.addinDir && existsSync(options.addinDir) ? { addinDir: options.addinDir } : {}),
-    }, { backend, graph, onUserAssertion: worker.onUserAssertion });
+    }, { backend, graph, ...(worker ? { onUserAssertion: worker.onUserAssertion } : {}) });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? DEFAULT_PORT, host });
     const address = app.server.address();
@@ -103,7 +119,7 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
       url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, app, backend, worker: w,
       stop() {
         stopped ??= (async () => {
-          await w.stop({ graceful: true, timeoutMs: 30_000 });
+          await w?.stop({ graceful: true, timeoutMs: 30_000 });
           await app.close();
           await backend.close();
         })();
@@ -132,7 +148,7 @@ export function untilSignal(): Promise<NodeJS.Signals> {
 
 /** `outport serve`. @returns 0 after a clean stop; throws UsageError (exit 2) for bad flags */
 export async function run(argv: string[]): Promise<number> {
-  const { flags, positional } = parseArgs(argv, ['tenant-config', 'port', 'host', 'data-dir', 'addin-dir', 'concurrency', 'allow-origin'], SERVE_USAGE);
+  const { flags, positional } = parseArgs(argv, ['tenant-config', 'port', 'host', 'data-dir', 'addin-dir', 'concurrency', 'allow-origin', 'queue', 'prefix'], SERVE_USAGE);
   if (positional.length) throw new UsageError(`unexpected argument "${positional[0]}"\n${SERVE_USAGE}`);
   const file = flags.get('tenant-config');
   if (!file) throw new UsageError(`--tenant-config FILE is required (write one for the sandbox with "outport sandbox --write-config FILE")\n${SERVE_USAGE}`);
@@ -144,10 +160,15 @@ export async function run(argv: string[]): Promise<number> {
   for (const o of allowedOrigins) {
     if (!/^https?:\/\/[^/\s]+$/i.test(o)) throw new UsageError(`--allow-origin: "${o}" is not an origin (scheme://host[:port], no path)`);
   }
+  const queue = flags.get('queue');
+  if (queue !== undefined) {
+    try { parseRedisUrl(queue); } catch (e) { if (e instanceof RedisUrlError) throw new UsageError(e.message); throw e; }
+  }
   const tenant = await readTenantConfig(file);
   const addinDir = path.resolve(flags.get('addin-dir') ?? 'addin/dist');
   const server = await startServer({
     tenant, dataDir: path.resolve(flags.get('data-dir') ?? DEFAULT_DATA_DIR), port, host: flags.get('host') ?? '127.0.0.1', addinDir, concurrency, allowedOrigins,
+    ...(queue ? { queue, ...(flags.get('prefix') ? { prefix: flags.get('prefix') } : {}) } : {}),
     onNotice: (m) => process.stderr.write(`outport serve: ${m}\n`),
   });
   process.stderr.write(`outport serve: API at ${server.url}/api/v1 (OpenAPI: ${server.url}/api/v1/openapi.json)${existsSync(addinDir) ? `, add-in at ${server.url}/taskpane.html` : ''}; Ctrl-C stops\n`);
