@@ -78,12 +78,17 @@ export class ManifestBuilder {
   /** Records one written item. `sourceSha256`: 64 hex digits, or undefined. */
   add(sourceId: string, folderPath: string, messageClass: string, sizeBytes: number, fidelity: SourceFidelity, sourceSha256: string | undefined): void {
     this.sourceIds.push(sourceId);
-    this.folderIx.data[this.folderIx.next()] = this.folders.of(folderPath);
-    this.classIx.data[this.classIx.next()] = this.classes.of(messageClass);
-    this.sizes.data[this.sizes.next()] = sizeBytes;
+    // next() may replace `data` (growth): take the offset before reading `data`
     const hasSha = sourceSha256 !== undefined && /^[0-9a-f]{64}$/i.test(sourceSha256);
-    this.flags.data[this.flags.next()] = (fidelity === 'full' ? 1 : 0) | (hasSha ? 2 : 0);
-    const o = this.sha.next();
+    let o = this.folderIx.next();
+    this.folderIx.data[o] = this.folders.of(folderPath);
+    o = this.classIx.next();
+    this.classIx.data[o] = this.classes.of(messageClass);
+    o = this.sizes.next();
+    this.sizes.data[o] = sizeBytes;
+    o = this.flags.next();
+    this.flags.data[o] = (fidelity === 'full' ? 1 : 0) | (hasSha ? 2 : 0);
+    o = this.sha.next();
     if (hasSha) this.sha.data.set(Buffer.from(sourceSha256, 'hex'), o);
   }
 
