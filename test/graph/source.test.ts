@@ -4,6 +4,7 @@
  * REST fallback; faults with ≤ 4 in flight; malformed items → FtsDecodeFailed → REST; delta passes.
  */
 import { createHash } from 'node:crypto';
+import { HTTPMessageHandler, type Context } from '@microsoft/microsoft-graph-client';
 import { CLOUDS, GraphClient, StaticTokenSource, customCloud, type GraphCloud } from '../../worker-service/src/graph';
 import { encodeExportItem } from '../../worker-service/src/convert/fts/encode';
 import { GraphSource, olderThanDays, planBatches, type SourceEvent, type SourceItemEvent, type SourceOptions } from '../../worker-service/src/graph/source';
@@ -400,4 +401,29 @@ describe('clouds: where exportItems is unavailable the source falls back to REST
     await expect(collect(new GraphSource(client).items({ user: user('Adele').mail, archive: true }))).rejects.toMatchObject({ code: 'ExportItemsUnavailable' });
     await expect(collect(source.items({ mailboxId: user('Adele').archive!.id, user: user('Adele').mail }, { mode: 'rest' }))).rejects.toMatchObject({ code: 'ExportItemsUnavailable' });
   });
+});
+
+test('batches run across folders of the same mailbox (20 ids per call for many small folders), never across an archive and its auxiliary', async () => {
+  let exportCalls = 0;
+  const http = new HTTPMessageHandler();
+  // exportItems calls answered 200 (a 308 hop to the auxiliary is not a call of its own).
+  const counting = { execute: async (ctx: Context) => { await http.execute(ctx); if (/\/exportItems$/i.test(String(ctx.request)) && ctx.response?.status === 200) exportCalls++; } };
+  const client = sandboxClient(sb, await appToken(sb), { finalHandler: counting });
+  for (const [given, archive] of [['Adele', false], ['Megan', true]] as const) {
+    const u = user(given);
+    const mb = archive ? u.archive! : u.primary!;
+    exportCalls = 0;
+    const evs = await collect(new GraphSource(client).items({ user: u.mail, archive }));
+    expectFullRead(evs, mb);
+    // Consecutive folders whose items live in the same mailbox share calls: ⌈items / 20⌉ per run.
+    const runs: number[] = [];
+    let last: unknown;
+    for (const f of mailboxFolders(mb)) {
+      if (f.home !== last) runs.push(0);
+      last = f.home;
+      runs[runs.length - 1] += f.items.length;
+    }
+    expect(exportCalls).toBe(runs.reduce((a, n) => a + Math.ceil(n / 20), 0));
+    expect(exportCalls).toBeLessThan(mailboxFolders(mb).filter((f) => f.items.length > 0).length);
+  }
 });

@@ -11,7 +11,7 @@ import { base64ToBytes, decodeExportItem } from '../convert/fts/decode';
 import { FtsDecodeError } from '../convert/fts/errors';
 import type { MapiFolder } from '../mapi/item';
 import type { GraphClient } from './client';
-import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxItem } from './discovery';
+import { itemDeltaPages, getMailboxIds, idSegment, walkFolders, type MailboxFolder, type MailboxItem } from './discovery';
 import { GraphError } from './errors';
 import { mailboxKeyOf } from './mailbox-key';
 import { dateAccepted, folderFilter, idFilter, typeAccepted, type IdFilter } from './source-filters';
@@ -155,7 +155,7 @@ export function listingOptions(options: SourceOptions): SourceOptions {
 /** What the full-fidelity lister yields, in order: per folder `folder`, its `items` pages (and a
  *  `notice` or `error`), then `end`. */
 type ListingEvent =
-  | { t: 'folder'; event: SourceFolderEvent }
+  | { t: 'folder'; event: SourceFolderEvent; home: string }
   | { t: 'items'; items: MailboxItem[] }
   | { t: 'notice'; event: SourceNoticeEvent }
   | { t: 'error'; error: unknown }
@@ -180,7 +180,7 @@ async function* listFull(client: GraphClient, mailboxId: string, options: Source
     paths.set(f.id, path);
     if (!filter.accepts(f.path)) continue;
     if (ids && f.totalItemCount === 0) continue;
-    yield { t: 'folder', event: { kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } } };
+    yield { t: 'folder', home: homeOf(f), event: { kind: 'folder', path, folder: { id: f.id, displayName: f.displayName, wellKnownName: f.wellKnownName ?? null, type: f.type ?? 'IPF.Note', totalItemCount: f.totalItemCount } } };
     const removedIds: string[] = [];
     let deltaLink: string | undefined;
     let listed = 0;
@@ -246,55 +246,103 @@ export async function* prefetch<T>(source: AsyncIterable<T>, ahead: number): Asy
   }
 }
 
-/** The full-fidelity producer: the listing (prefetched), batches started as soon as they fill. */
+/** Which mailbox holds a folder's items: the id at the end of `parentMailboxUrl` (an auto-expanding
+ *  archive's overflow folders name the auxiliary), or the folder itself when Graph does not say. */
+function homeOf(f: MailboxFolder): string {
+  const m = /\/mailboxes\/([^/?#]+)\/?$/i.exec(f.parentMailboxUrl ?? '');
+  return m ? `mailbox:${decodeURIComponent(m[1]).toLowerCase()}` : `folder:${f.id}`;
+}
+
+/** One item waiting for its export call, with where it goes. */
+interface PendingItem {
+  kind: 'item';
+  meta: MailboxItem;
+  path: MapiFolder[];
+  /** mailboxItem.size, for planBatches. */
+  size?: number;
+}
+
+/**
+ * The full-fidelity producer: the listing (prefetched), batches started as soon as they fill.
+ * Batches run across folder boundaries as long as the folders' items live in the same mailbox
+ * (`parentMailboxUrl`), so a mailbox of many small folders still sends 20 ids per call; the events
+ * stay in folder order: a batch's promise is pushed as one segment per folder, with the folderEnd
+ * and folder events between them.
+ */
 async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: SourceOptions, queue: OrderedQueue<SourceEvent[]>, ids: IdFilter | undefined): Promise<void> {
   const options = listingOptions(given);
   const mailboxId = mb.mailboxId!;
   const limits = { maxIds: options.batchSize ?? EXPORT_ITEMS_MAX_IDS, maxBytes: options.batchBytes ?? DEFAULT_BATCH_BYTES };
   let folder: SourceFolderEvent | undefined;
+  let home = '';
   // With onlyItemIds a folder shows only once one of the ids turns up in it.
   let opened = false;
-  let pending: MailboxItem[] = [];
-  const open = async (): Promise<void> => {
+  /** Items not yet in a started batch and the events between them, in event order. */
+  let seq: (PendingItem | { kind: 'event'; event: SourceEvent })[] = [];
+  const add = (event: SourceEvent): void => { seq.push({ kind: 'event', event }); };
+  const open = (): void => {
     if (opened || !folder) return;
     opened = true;
-    await queue.push(done([folder]));
+    add(folder);
   };
+  /** Starts the full batches (all of them with `all`) and pushes everything before the first held-back item. */
   const flush = async (all: boolean): Promise<void> => {
-    const batches = planBatches(pending, limits);
-    const keep = !all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds ? batches.pop()! : [];
-    if (batches.length > 0) await open();
-    for (const b of batches) await queue.push(exportBatch(client, mailboxId, mb.user, b, folder!.path, options));
-    pending = keep;
+    const items = seq.filter((x): x is PendingItem => x.kind === 'item');
+    const batches = planBatches(items, limits);
+    if (!all && batches.length > 0 && batches[batches.length - 1].length < limits.maxIds) batches.pop();
+    const batchOf = new Map<PendingItem, { events: Promise<SourceEvent[]>; last: PendingItem }>();
+    for (const b of batches) {
+      const events = exportBatch(client, mailboxId, mb.user, b, options);
+      events.catch(() => { /* exportBatch never rejects */ });
+      for (const it of b) batchOf.set(it, { events, last: b[b.length - 1] });
+    }
+    let k = 0;
+    while (k < seq.length) {
+      const x = seq[k];
+      if (x.kind === 'event') { await queue.push(done([x.event])); k++; continue; }
+      const started = batchOf.get(x);
+      if (!started) break; // held back: it and everything after it wait for the next flush
+      // One segment: the consecutive items of this batch (a folder's part of it).
+      const segment = new Set<string>();
+      while (k < seq.length && seq[k].kind === 'item' && batchOf.get(seq[k] as PendingItem)?.events === started.events) {
+        segment.add((seq[k] as PendingItem).meta.id);
+        k++;
+      }
+      await queue.push(started.events.then((evs) => evs.filter((e) => 'sourceId' in e && segment.has(e.sourceId))));
+    }
+    seq = seq.slice(k);
   };
   for await (const ev of prefetch(listFull(client, mailboxId, options, ids, () => queue.cancelled), LIST_AHEAD)) {
     if (queue.cancelled) return;
     switch (ev.t) {
       case 'folder':
+        // Ids of different mailboxes (an archive and its auxiliary) never share a call.
+        if (ev.home !== home) await flush(true);
+        home = ev.home;
         folder = ev.event;
         opened = false;
-        pending = [];
-        if (!ids) await open();
+        if (!ids) open();
         break;
       case 'items':
-        pending.push(...ev.items);
+        if (ev.items.length > 0) open();
+        for (const meta of ev.items) seq.push({ kind: 'item', meta, path: folder!.path, size: meta.size });
         await flush(false);
         break;
       case 'notice':
-        await open();
-        await queue.push(done([ev.event]));
+        open();
+        add(ev.event);
         break;
       case 'error':
-        await flush(true);
-        await open();
-        await queue.push(done([errorEvent(ev.error, folder!.folder.id, folder!.path)]));
+        open();
+        add(errorEvent(ev.error, folder!.folder.id, folder!.path));
         break;
       case 'end':
-        await flush(true);
-        if (opened) await queue.push(done([{ kind: 'folderEnd', path: folder!.path, folderId: folder!.folder.id, deltaLink: ev.deltaLink, removedIds: ev.removedIds, listed: ev.listed, ...(ev.fullResync ? { fullResync: true } : {}) }]));
+        if (opened) add({ kind: 'folderEnd', path: folder!.path, folderId: folder!.folder.id, deltaLink: ev.deltaLink, removedIds: ev.removedIds, listed: ev.listed, ...(ev.fullResync ? { fullResync: true } : {}) });
+        await flush(false);
         break;
     }
   }
+  if (!queue.cancelled) await flush(true);
 }
 
 /** An error event from a thrown value. */
@@ -318,17 +366,17 @@ interface ExportValue {
  * item Graph could not export an error with Graph's code, undecodable or incomplete data an
  * FtsDecodeFailed error with the offset (and mail is then re-read through REST, fidelity `rest`).
  */
-async function exportBatch(client: GraphClient, mailboxId: string, user: string | undefined, batch: MailboxItem[], path: MapiFolder[], options: SourceOptions): Promise<SourceEvent[]> {
+async function exportBatch(client: GraphClient, mailboxId: string, user: string | undefined, batch: readonly PendingItem[], options: SourceOptions): Promise<SourceEvent[]> {
   const out: SourceEvent[] = [];
   let values: ExportValue[];
   try {
-    const res = await client.request(`/admin/exchange/mailboxes/${idSegment(mailboxId)}/exportItems`, { method: 'POST', body: { itemIds: batch.map((b) => b.id) }, signal: options.signal });
+    const res = await client.request(`/admin/exchange/mailboxes/${idSegment(mailboxId)}/exportItems`, { method: 'POST', body: { itemIds: batch.map((b) => b.meta.id) }, signal: options.signal });
     values = res.json<{ value?: ExportValue[] }>().value ?? [];
   } catch (e) {
-    return batch.map((b) => errorEvent(e, b.id, path));
+    return batch.map((b) => errorEvent(e, b.meta.id, b.path));
   }
   const byId = new Map(values.filter((v) => typeof v.itemId === 'string').map((v) => [v.itemId!, v]));
-  for (const meta of batch) {
+  for (const { meta, path } of batch) {
     const v = byId.get(meta.id);
     if (!v || v.error || typeof v.data !== 'string') {
       out.push({ kind: 'error', code: v?.error?.code ?? 'ErrorItemNotFound', sourceId: meta.id, message: v?.error?.message ?? 'exportItems returned no data for the item', path });
