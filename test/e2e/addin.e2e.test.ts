@@ -57,7 +57,7 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
     const context = await browser.newContext({ viewport: { width: 350, height: 900 }, ignoreHTTPSErrors: true, acceptDownloads: true });
     const page = await context.newPage();
     await routeOffice(page, theme);
-    await page.route(`${stack.sb.authorityUrl}/oauth2/v2.0/token`, async (route) => {
+    await page.route(`${stack.sb.authorityUrl}/${stack.sb.tenantId}/oauth2/v2.0/token`, async (route) => {
       const cors = { 'access-control-allow-origin': '*' };
       const form = new URLSearchParams(route.request().postData() ?? '');
       const admin = sandboxUser(ADMIN);
@@ -120,7 +120,7 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
       const { access_token } = (await tok.json()) as { access_token: string };
       const res = await fetch(p, { method: i.method ?? 'GET', headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' }, body: i.body === undefined ? undefined : JSON.stringify(i.body) });
       return { status: res.status, body: await res.json() };
-    }, { apiPath, init, authority: stack.sb.authorityUrl, clientId: stack.sb.clientId, user: await pageUser(page) });
+    }, { apiPath, init, authority: `${stack.sb.authorityUrl}/${stack.sb.tenantId}`, clientId: stack.sb.clientId, user: await pageUser(page) });
     if (r.status >= 400) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status, body: r.body });
     return r.body as T;
   }

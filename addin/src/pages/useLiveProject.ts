@@ -101,7 +101,8 @@ export function useLiveProject(api: ApiClient, projectId: string): LiveProject {
       (resumed) => { setReauth(`Signed in again: ${resumed.length} ${resumed.length === 1 ? 'export resumes' : 'exports resume'}.`); void refresh(); },
       (err) => setReauth(`The exports wait for you to sign in again: ${describeError(err)}`),
     );
-  }, [waiting, api, projectId, refresh]);
+    // `items` in the dependencies: each re-read while still waiting may retry (throttled above).
+  }, [waiting, items, api, projectId, refresh]);
 
   return { project, items, progress, error, live, reauth, refresh };
 }
