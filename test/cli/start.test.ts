@@ -20,7 +20,7 @@ function runCli(args: string[], options: { onStderr?: (text: string, kill: (sig:
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OUTPORT_SECRET_KEY: '' } });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out; stdout:\n${stdout}\nstderr:\n${stderr}`)); }, options.timeoutMs ?? 150_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`timed out; stdout:\n${stdout}\nstderr:\n${stderr}`)); }, options.timeoutMs ?? 175_000);
     child.stdout.on('data', (b: Buffer) => { stdout += b.toString('utf8'); });
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString('utf8'); options.onStderr?.(stderr, (sig) => child.kill(sig)); });
     child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
@@ -46,8 +46,9 @@ test('outport start --once (npm start): the demo export through the API complete
   }
   expect(r.stdout).toMatch(/checker: every part clean; all items Completed/);
   expect(r.stdout).toMatch(/worker API http:\/\/127\.0\.0\.1:\d+\/api\/v1/);
-  expect(seconds).toBeLessThan(120);
-}, 180_000);
+  // ≈ 25 s on an idle 2-core machine (86 s measured at load average 20): the bound only catches a hang.
+  expect(seconds).toBeLessThan(170);
+}, 200_000);
 
 test('outport serve: answers on its port, refuses a call without a token, stops on SIGINT with exit 0', async () => {
   const sb = await startSandbox({ https: true, mailLimit: 5 });
