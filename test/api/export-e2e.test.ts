@@ -36,7 +36,7 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
     s = await startApiStack({ sandbox: { mailLimit: 800 }, worker: true, keepAliveMs: 300 });
     admin = await s.bearer('Alex', ADMIN_CLAIMS);
     work = mkdtempSync(path.join(os.tmpdir(), 'outport-api-e2e-'));
-  }, 120_000);
+  }, 180_000);
   afterAll(async () => {
     sse?.abort();
     await s?.stop();
@@ -77,7 +77,7 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
     expect(started.json().value.map((i: { state: string }) => i.state)).toEqual(items.map(() => 'Queued'));
 
     // Poll until every item is finished.
-    const deadline = Date.now() + 180_000;
+    const deadline = Date.now() + 240_000;
     let final: { id: string; state: string; error?: unknown }[] = [];
     for (;;) {
       final = (await api('GET', `/api/v1/projects/${projectId}/items`)).json().value;
@@ -156,7 +156,7 @@ describeWhenAvailable('API export end to end (Azurite, pffexport, readpst)', mis
     expect(csv.body.trim().split(/\r?\n/).length).toBe(items.length + 1);
     const accepted = await s.inject({ method: 'GET', url: `/api/v1/projects/${projectId}/statistics`, headers: { authorization: admin, accept: 'text/csv' } });
     expect(accepted.body).toBe(csv.body);
-  }, 300_000);
+  }, 400_000);
 
   test('delete-container: refused for a container Outport did not create, then deletes the one it created', async () => {
     const blob = new BlobServiceClient(s.az.blobEndpoint, new StorageSharedKeyCredential(s.az.accountName, s.az.accountKey));
