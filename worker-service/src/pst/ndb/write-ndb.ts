@@ -5,8 +5,9 @@
  * Layout: the first 0x4400 bytes (HEADER and DLISTPAGE) are appended as zeros and rewritten once at
  * close. From 0x4400 on, the file is a sequence of AMap intervals of 253,952 bytes; the writer keeps
  * exactly one interval in memory, lays the map pages at its start (AMap, and PMap/FMap/FPMap where
- * the spec puts them), fills it with blocks, and appends it when the next block does not fit. The
- * NBT and BBT pages are built bottom-up at close, after the last block. The file ends on an interval
+ * the spec puts them), fills it with blocks, and appends it when the next block does not fit. BBT
+ * leaf pages are laid out among the blocks as every 20 blocks fill one (BIDs only increase); the
+ * NBT, and the BBT's levels above its leaves, are built bottom-up at close, after the last block. The file ends on an interval
  * boundary (MS-PST 2.6.1.1.2: the file grows in whole AMap intervals).
  */
 import type { PstSink } from '../sink';
@@ -100,11 +101,17 @@ export class NdbWriter {
   // BIDs: block BIDs step by 4 (MS-PST 2.2.2.2); page BIDs by 1
   private nextBlockBidIndex = 1;
   private nextPageBid = 1;
-  // BBT bookkeeping: bid, ib, cb, cRef per block (typed columns, 20 bytes a block)
-  private readonly bbtBid = new NumberColumn(4096, 'f64');
-  private readonly bbtIb = new NumberColumn(4096, 'f64');
-  private readonly bbtCb = new NumberColumn(4096, 'u16');
-  private readonly bbtRef = new NumberColumn(4096, 'u16');
+  // BBT: blocks get increasing BIDs, so the BBT's leaf pages are written as blocks fill them
+  // (20 BBTENTRYs a page); only each leaf page's BTENTRY (first bid, page bid, ib) is kept,
+  // 24 bytes per 20 blocks, for the levels above, built at close
+  private readonly bbtLeafMax = Math.floor(BTPAGE.entriesSize / BBTENTRY_SIZE);
+  private readonly bbtPending = new Uint8Array(BTPAGE.entriesSize);
+  private bbtPendingCount = 0;
+  private bbtPendingFirst = 0;
+  private blocksWritten = 0;
+  private readonly bbtLeafKey = new NumberColumn(256, 'f64');
+  private readonly bbtLeafBid = new NumberColumn(256, 'f64');
+  private readonly bbtLeafIb = new NumberColumn(256, 'f64');
   // NBT bookkeeping: nid, bidData, bidSub, nidParent per node
   private readonly nbtNid = new NumberColumn(1024, 'u32');
   private readonly nbtData = new NumberColumn(1024, 'f64');
@@ -256,11 +263,31 @@ export class NdbWriter {
     writeU16(this.buf, t + 2, computeSig(ib, bid));
     writeU32(this.buf, t + 4, computeCrc(data));
     writeU64(this.buf, t + 8, bid);
-    this.bbtBid.push(bid);
-    this.bbtIb.push(ib);
-    this.bbtCb.push(cb);
-    this.bbtRef.push(2); // one reference (the node or tree that points at it) + 1, as Outlook writes
+    // BBTENTRY (MS-PST 2.2.2.7.7.3): BREF (bid, ib), cb, cRef, dwPadding
+    const e = this.bbtPendingCount * BBTENTRY_SIZE;
+    if (this.bbtPendingCount === 0) this.bbtPendingFirst = bid;
+    writeU64(this.bbtPending, e, bid);
+    writeU64(this.bbtPending, e + 8, ib);
+    writeU16(this.bbtPending, e + 16, cb);
+    writeU16(this.bbtPending, e + 18, 2); // one reference (the node or tree that points at it) + 1, as Outlook writes
+    writeU32(this.bbtPending, e + 20, 0);
+    this.bbtPendingCount++;
+    this.blocksWritten++;
+    if (this.bbtPendingCount === this.bbtLeafMax) this.writeBbtLeaf();
     return bid;
+  }
+
+  /** Writes the pending BBTENTRYs as a BBT leaf page (cLevel 0) and records its BTENTRY. Callers drain. */
+  private writeBbtLeaf(): void {
+    const n = this.bbtPendingCount;
+    const bref = this.writeBtPageNow(PageType.BBT, 0, BBTENTRY_SIZE, this.bbtLeafMax, (page) => {
+      page.set(this.bbtPending.subarray(0, n * BBTENTRY_SIZE), 0);
+      return n;
+    });
+    this.bbtLeafKey.push(n === 0 ? 0 : this.bbtPendingFirst);
+    this.bbtLeafBid.push(bref.bid);
+    this.bbtLeafIb.push(bref.ib);
+    this.bbtPendingCount = 0;
   }
 
   /**
@@ -390,7 +417,7 @@ export class NdbWriter {
 
   /** Number of blocks written so far. */
   get blockCount(): number {
-    return this.bbtBid.length;
+    return this.blocksWritten;
   }
 
   /** Number of nodes recorded so far. */
@@ -405,8 +432,14 @@ export class NdbWriter {
 
   /** Writes one BTPAGE (MS-PST 2.2.2.7.7.1) and returns its BREF. */
   private async writeBtPage(type: PageType.NBT | PageType.BBT, cLevel: number, cbEnt: number, cEntMax: number, fillEntries: (page: Uint8Array) => number): Promise<{ bid: number; ib: number }> {
-    const [ib, off] = this.reserve(PAGE_SIZE, PAGE_SIZE);
+    const bref = this.writeBtPageNow(type, cLevel, cbEnt, cEntMax, fillEntries);
     if (this.pendingAppend.length > 0) await this.drain();
+    return bref;
+  }
+
+  /** {@link writeBtPage} without waiting for the sink; callers drain when an interval is full. */
+  private writeBtPageNow(type: PageType.NBT | PageType.BBT, cLevel: number, cbEnt: number, cEntMax: number, fillEntries: (page: Uint8Array) => number): { bid: number; ib: number } {
+    const [ib, off] = this.reserve(PAGE_SIZE, PAGE_SIZE);
     const page = this.buf.subarray(off, off + PAGE_SIZE);
     const cEnt = fillEntries(page);
     page[BTPAGE.cEnt] = cEnt;
@@ -427,7 +460,9 @@ export class NdbWriter {
    * pages 20 BTENTRYs whose btkey is the first key of their child (MS-PST 2.2.2.7.7.2).
    */
   private async writeBTree(type: PageType.NBT | PageType.BBT, count: number, leafCbEnt: number, leafMax: number, keyOf: (i: number) => number, writeLeaf: (page: Uint8Array, o: number, i: number) => void): Promise<{ bid: number; ib: number }> {
-    let level: { key: number; bid: number; ib: number }[] = [];
+    const keys = new NumberColumn(64, 'f64');
+    const bids = new NumberColumn(64, 'f64');
+    const ibs = new NumberColumn(64, 'f64');
     const leafPages = Math.max(1, Math.ceil(count / leafMax));
     for (let p = 0; p < leafPages; p++) {
       const from = Math.floor((p * count) / leafPages);
@@ -436,31 +471,47 @@ export class NdbWriter {
         for (let i = from; i < to; i++) writeLeaf(page, (i - from) * leafCbEnt, i);
         return to - from;
       });
-      level.push({ key: count === 0 ? 0 : keyOf(from), ...bref });
+      keys.push(count === 0 ? 0 : keyOf(from));
+      bids.push(bref.bid);
+      ibs.push(bref.ib);
     }
+    return this.writeUpperLevels(type, keys, bids, ibs);
+  }
+
+  /**
+   * The intermediate levels of a B-tree over its leaf pages (given by their BTENTRYs, in key order):
+   * pages of up to 20 BTENTRYs whose btkey is the first key of their child (MS-PST 2.2.2.7.7.2),
+   * until one page, the root, remains.
+   */
+  private async writeUpperLevels(type: PageType.NBT | PageType.BBT, leafKeys: NumberColumn, leafBids: NumberColumn, leafIbs: NumberColumn): Promise<{ bid: number; ib: number }> {
+    let level: { key: NumberColumn; bid: NumberColumn; ib: NumberColumn } = { key: leafKeys, bid: leafBids, ib: leafIbs };
     let cLevel = 1;
     const interMax = Math.floor(BTPAGE.entriesSize / BTENTRY_SIZE);
-    while (level.length > 1) {
-      const next: typeof level = [];
-      const pages = Math.ceil(level.length / interMax);
+    while (level.key.length > 1) {
+      const cur = level;
+      const n = cur.key.length;
+      const next = { key: new NumberColumn(64, 'f64'), bid: new NumberColumn(64, 'f64'), ib: new NumberColumn(64, 'f64') };
+      const pages = Math.ceil(n / interMax);
       for (let p = 0; p < pages; p++) {
-        const from = Math.floor((p * level.length) / pages);
-        const to = Math.floor(((p + 1) * level.length) / pages);
+        const from = Math.floor((p * n) / pages);
+        const to = Math.floor(((p + 1) * n) / pages);
         const bref = await this.writeBtPage(type, cLevel, BTENTRY_SIZE, interMax, (page) => {
           for (let i = from; i < to; i++) {
             const o = (i - from) * BTENTRY_SIZE;
-            writeU64(page, o, level[i].key);
-            writeU64(page, o + 8, level[i].bid);
-            writeU64(page, o + 16, level[i].ib);
+            writeU64(page, o, cur.key.get(i));
+            writeU64(page, o + 8, cur.bid.get(i));
+            writeU64(page, o + 16, cur.ib.get(i));
           }
           return to - from;
         });
-        next.push({ key: level[from].key, ...bref });
+        next.key.push(cur.key.get(from));
+        next.bid.push(bref.bid);
+        next.ib.push(bref.ib);
       }
       level = next;
       cLevel++;
     }
-    return { bid: level[0].bid, ib: level[0].ib };
+    return { bid: level.bid.get(0), ib: level.ib.get(0) };
   }
 
   /**
@@ -488,14 +539,11 @@ export class NdbWriter {
       writeU32(page, o + 24, this.nbtParent.get(j));
     });
     // BBT: blocks were numbered in write order, so they are already sorted by BID
-    const m = this.bbtBid.length;
-    const bbtLeafMax = Math.floor(BTPAGE.entriesSize / BBTENTRY_SIZE);
-    const bbtRoot = await this.writeBTree(PageType.BBT, m, BBTENTRY_SIZE, bbtLeafMax, (i) => this.bbtBid.get(i), (page, o, i) => {
-      writeU64(page, o, this.bbtBid.get(i));
-      writeU64(page, o + 8, this.bbtIb.get(i));
-      writeU16(page, o + 16, this.bbtCb.get(i));
-      writeU16(page, o + 18, this.bbtRef.get(i));
-    });
+    // BBT: the leaf pages are written (blocks got increasing BIDs); the last, partial one now
+    const m = this.blocksWritten;
+    if (this.bbtPendingCount > 0 || this.bbtLeafKey.length === 0) this.writeBbtLeaf();
+    if (this.pendingAppend.length > 0) await this.drain();
+    const bbtRoot = await this.writeUpperLevels(PageType.BBT, this.bbtLeafKey, this.bbtLeafBid, this.bbtLeafIb);
     const lastInterval = this.interval;
     this.flushInterval();
     await this.drain();
