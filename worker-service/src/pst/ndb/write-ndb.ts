@@ -7,8 +7,8 @@
  * exactly one interval in memory, lays the map pages at its start (AMap, and PMap/FMap/FPMap where
  * the spec puts them), fills it with blocks, and appends it when the next block does not fit. BBT
  * leaf pages are laid out among the blocks as every 20 blocks fill one (BIDs only increase); the
- * NBT, and the BBT's levels above its leaves, are built bottom-up at close, after the last block. The file ends on an interval
- * boundary (MS-PST 2.6.1.1.2: the file grows in whole AMap intervals).
+ * NBT, and the BBT's levels above its leaves, are built bottom-up at close, after the last block.
+ * The file ends on an interval boundary (MS-PST 2.6.1.1.2: the file grows in whole AMap intervals).
  */
 import type { PstSink } from '../sink';
 import {
