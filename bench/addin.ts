@@ -32,7 +32,9 @@ async function main(argv: string[]): Promise<void> {
   const buildSeconds = (Date.now() - t0) / 1000;
   try {
     const html = readFileSync(path.join(build.dir, 'taskpane.html'), 'utf8');
-    const initial = [...html.matchAll(/<script[^>]+src="([^"]+\.js)"/g)].map((m) => m[1]).filter((s) => !s.startsWith('http'));
+    // Minified HTML may leave attribute values unquoted.
+    const initial = [...html.matchAll(/<script[^>]+src=["']?([^"' >]+\.js)/g)].map((m) => m[1]).filter((s) => !s.startsWith('http'));
+    if (initial.length === 0) throw new Error('taskpane.html loads no local script: the build changed');
     const js = readdirSync(build.dir).filter((f) => f.endsWith('.js'));
     const size = (f: string): number => readFileSync(path.join(build.dir, f)).length;
     const initialBytes = initial.reduce((s, f) => s + size(f), 0);
