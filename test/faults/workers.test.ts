@@ -97,6 +97,44 @@ describeWhenAvailable('faults: scaled-out workers on BullMQ', missing, () => {
     }
   });
 
+  test('a2. SIGTERM mid-export abandons the open part and releases the job at once; another worker resumes after the last finished part', async () => {
+    const n = Math.min(2, MAILBOXES);
+    const { project } = await c.createProject('faults-a2', { mailboxes: n });
+    // A long lease: a job back in the queue within seconds was released, not taken over after expiry.
+    const first = c.startWorker({ concurrency: 2, leaseSeconds: 120 });
+    await c.backend.queue.enqueue({ tenantId: TENANT(), projectId: project.id, action: 'full' });
+    let partsAtStop = 0;
+    for (const deadline = Date.now() + 240_000; Date.now() < deadline; await sleep(250)) {
+      const now = await c.backend.store.listItems(TENANT(), project.id);
+      const parts = (await Promise.all(now.map((i) => c.backend.store.listParts(TENANT(), project.id, i.id)))).map((p) => p.length);
+      if (now.every((i) => i.state === 'Running') && parts.every((k) => k > 0)) {
+        partsAtStop = parts.reduce((a, k) => a + k, 0);
+        first.child.kill('SIGTERM');
+        expect(await first.exited).toBe(0);
+        break;
+      }
+    }
+    const t0 = Date.now();
+    let items = await c.backend.store.listItems(TENANT(), project.id);
+    while (items.some((i) => i.state === 'Running') && Date.now() - t0 < 20_000) {
+      await sleep(200);
+      items = await c.backend.store.listItems(TENANT(), project.id);
+    }
+    const releasedInS = (Date.now() - t0) / 1000;
+    expect(items.map((i) => i.state)).toEqual(Array(n).fill('Queued'));
+    expect(partsAtStop).toBeGreaterThan(0);
+    c.startWorker({ concurrency: 2, leaseSeconds: 10 });
+    const done = await c.waitFinal(project.id, 300_000);
+    expect(states(done)).toEqual(Array(n).fill('Completed'));
+    // The second run skipped the items of the parts finished before the stop.
+    const resumed = done.map((i) => i.progress?.itemsDone ?? 0);
+    const v = await c.verify('faults-a2', n);
+    recordFigures({ test: 'a2', parts_before_sigterm: partsAtStop, released_in_s: releasedInS.toFixed(1), parts: v.parts, items_lost: v.itemsLost, items_duplicated: v.itemsDuplicated });
+    expect(resumed.every((k) => k < ITEMS)).toBe(true);
+    expect(v.badParts).toEqual([]);
+    expect(v.itemsLost + v.itemsDuplicated).toBe(0);
+  });
+
   test('b. Redis restarted mid-run: jobs complete, nothing lost or twice', async () => {
     const { project } = await c.createProject('faults-b');
     for (let i = 0; i < 3; i++) c.startWorker({ concurrency: 2, leaseSeconds: 5 });
