@@ -176,7 +176,7 @@ describeWhenAvailable('add-in in Chromium (fake worker API)', existsSync(CHROMIU
     }
   }, 30_000);
 
-  it('keyboard: the sign-in form is reachable and submits with Tab and Enter', async () => {
+  it('keyboard: the sign-in form is reachable and submits with Tab and Enter; tabs move with the arrow keys', async () => {
     const { page } = await open(350, 'light');
     try {
       await page.getByLabel('Email address').waitFor();
@@ -188,6 +188,13 @@ describeWhenAvailable('add-in in Chromium (fake worker API)', existsSync(CHROMIU
       await page.keyboard.type('Alex-sandbox-1');
       await page.keyboard.press('Enter');
       await ui(page.getByRole('tab', { name: 'My mailbox' })).toBeVisible();
+      // Tabs: arrow keys move between them (Fluent TabList), Enter/Space selects.
+      await page.getByRole('tab', { name: 'My mailbox' }).focus();
+      await page.keyboard.press('ArrowRight');
+      await ui(page.getByRole('tab', { name: 'Exports' })).toBeFocused();
+      await page.keyboard.press('Enter');
+      await ui(page.getByRole('tab', { name: 'Exports' })).toHaveAttribute('aria-selected', 'true');
+      await ui(page.getByText('No exports yet.')).toBeVisible();
     } finally {
       await page.close();
     }
