@@ -13,7 +13,6 @@
  *
  * This layer knows no grammar: decode.ts assembles elements into a MapiItem.
  */
-import { guidFromBytes } from '../../mapi/guid';
 import type { NamedPropertyKey } from '../../mapi/named';
 import { tagName } from '../../mapi/tags';
 import { PropType, type PropValue, type ScalarValue } from '../../mapi/types';
@@ -120,16 +119,77 @@ export function isFtsMvType(type: number): boolean {
   return (type & 0x1000) !== 0 && (type & 0x8000) === 0 && PropType[type as PropType] !== undefined;
 }
 
-/** Reads elements one at a time from a joined FastTransfer stream. */
+/** Reads of code-page / UTF-16 string values, for FtsTruncation's text prefix. */
+const enum StrKind { None = 0, Utf16 = 1, Codepage = 2 }
+
+/** Strings of at most this many UTF-16 code units are built with String.fromCharCode (cheaper than
+ *  a Buffer slice for short values); longer ones through Buffer's UTF-16LE decoder. */
+const SHORT_UTF16_UNITS = 24;
+
+/** Two hex digits for each byte value (GUID text without per-byte padStart calls). */
+const HEX2: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** A canonical GUID string from 16 wire bytes at `o` (the same text as mapi/guid.ts guidFromBytes,
+ *  MS-DTYP 2.3.4.2: Data1-3 little-endian, Data4 as is), through a hex table. */
+function guidText(b: Uint8Array, o: number): string {
+  return HEX2[b[o + 3]] + HEX2[b[o + 2]] + HEX2[b[o + 1]] + HEX2[b[o]] + '-' + HEX2[b[o + 5]] + HEX2[b[o + 4]] + '-' +
+    HEX2[b[o + 7]] + HEX2[b[o + 6]] + '-' + HEX2[b[o + 8]] + HEX2[b[o + 9]] + '-' +
+    HEX2[b[o + 10]] + HEX2[b[o + 11]] + HEX2[b[o + 12]] + HEX2[b[o + 13]] + HEX2[b[o + 14]] + HEX2[b[o + 15]];
+}
+
+/** True when `tag` may be a marker or meta-property: all of them have ids 0x4000-0x40FF
+ *  (MS-OXCFXICS 2.2.4.1.4/5), so other tags skip the name lookups. */
+const inMarkerRange = (tag: number): boolean => (tag >>> 24) === 0x40;
+
+/**
+ * Reads elements one at a time from a joined FastTransfer stream.
+ *
+ * Two interfaces: {@link next} returns each element as an object; {@link read} (used by the message
+ * decoder) leaves the element in the lexer's `el…` fields and allocates nothing but the value, so a
+ * ~10 KB message of ~50 elements costs ~50 values, not ~50 element objects and their spreads.
+ */
 export class FtsLexer {
   pos = 0;
   private readonly view: DataView;
+  /** The same bytes as a Buffer, for UTF-16LE and Latin-1 slices without a Buffer per value. */
+  private readonly buf: Buffer;
   private afterGroupInfo = false;
-  // State of the element being read, for FtsTruncation.
-  private cur: { offset: number; tag?: number; named?: NamedPropertyKey; codepage?: number; declaredLength?: number; valueStart?: number; string?: 'utf16' | 'cp' } = { offset: 0 };
+
+  // The element just read by read(): valid until the next read().
+  /** Stream offset of the element's tag. */
+  elOffset = 0;
+  /** Offset just past the element. */
+  elEnd = 0;
+  /** The tag as written. */
+  elTag = 0;
+  /** The marker's name when read() returned true. */
+  elMarker: string | undefined;
+  /** The property id (high 16 bits of the tag). */
+  elId = 0;
+  /** The property's type in the MapiItem model (code-page strings: PtypString). */
+  elType: PropType = PropType.Null;
+  /** Set for named properties (ids ≥ 0x8000). */
+  elNamed: NamedPropertyKey | undefined;
+  /** The code page of a code-page string type, else -1. */
+  elCodepage = -1;
+  /** The value (PtypString8: a provisional Windows-1252 reading, see `elString8Bytes`). */
+  elValue: PropValue = null;
+  /** Raw bytes (terminator included) of PtypString8 / PtypMultipleString8 values. */
+  elString8Bytes: Uint8Array | Uint8Array[] | undefined;
+  /** The meta-property's name when the tag is one. */
+  elMeta: string | undefined;
+
+  // State of the element being read, for FtsTruncation (no object per element).
+  private cTag = -1;
+  private cNamed: NamedPropertyKey | undefined;
+  private cCodepage = -1;
+  private cDeclared = -1;
+  private cValueStart = -1;
+  private cString: StrKind = StrKind.None;
 
   constructor(readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** True when every byte has been read. */
@@ -140,54 +200,83 @@ export class FtsLexer {
   /** The next element's tag without consuming it; undefined at the end of the stream.
    *  @throws FtsTruncation when 1-3 bytes remain */
   peekTag(): number | undefined {
-    if (this.atEnd) return undefined;
-    if (this.bytes.length - this.pos < 4) throw new FtsTruncation(this.bytes.length, { offset: this.pos });
+    const left = this.bytes.length - this.pos;
+    if (left <= 0) return undefined;
+    if (left < 4) throw new FtsTruncation(this.bytes.length, { offset: this.pos });
     return this.view.getUint32(this.pos, true);
   }
 
   /** True when `tag` at the current position is read as a marker (not the propValue that follows
    *  an IncrSyncGroupInfo marker). */
   isMarkerHere(tag: number): boolean {
-    return markerName(tag) !== undefined && !this.afterGroupInfo;
+    return inMarkerRange(tag) && !this.afterGroupInfo && markerName(tag) !== undefined;
   }
 
-  /** Reads the next element.
+  /** Reads the next element as an object.
    *  @throws FtsTruncation when the stream ends inside it; FtsDecodeError "BadPropType",
    *    "BadNamedPropKind", "BadValue" */
   next(): FtsElement {
+    if (this.read()) return { kind: 'marker', offset: this.elOffset, tag: this.elTag, name: this.elMarker! };
+    const p: { -readonly [K in keyof FtsPropValue]: FtsPropValue[K] } = { kind: 'prop', offset: this.elOffset, end: this.elEnd, tag: this.elTag, id: this.elId, type: this.elType, value: this.elValue };
+    if (this.elNamed) p.named = this.elNamed;
+    if (this.elMeta) p.meta = this.elMeta;
+    if (this.elCodepage >= 0) p.codepage = this.elCodepage;
+    if (this.elString8Bytes) p.string8Bytes = this.elString8Bytes;
+    return p;
+  }
+
+  /**
+   * Reads the next element into the `el…` fields.
+   * @returns true for a marker (`elMarker` set), false for a propValue
+   * @throws as {@link next}
+   */
+  read(): boolean {
     const offset = this.pos;
-    this.cur = { offset };
+    this.elOffset = offset;
+    this.cTag = -1; this.cNamed = undefined; this.cCodepage = -1; this.cDeclared = -1; this.cValueStart = -1; this.cString = StrKind.None;
     try {
       const tag = this.u32();
-      this.cur.tag = tag;
-      const mName = markerName(tag);
-      if (mName !== undefined && !this.afterGroupInfo) {
-        this.afterGroupInfo = tag === Marker.IncrSyncGroupInfo;
-        return { kind: 'marker', offset, tag, name: mName };
+      this.cTag = tag;
+      this.elTag = tag;
+      if (inMarkerRange(tag)) {
+        const mName = markerName(tag);
+        if (mName !== undefined && !this.afterGroupInfo) {
+          this.afterGroupInfo = tag === Marker.IncrSyncGroupInfo;
+          this.elMarker = mName;
+          this.elEnd = this.pos;
+          return true;
+        }
+        this.elMeta = metaTagName(tag);
+      } else {
+        this.elMeta = undefined;
       }
       this.afterGroupInfo = false;
-      return this.propValue(offset, tag);
+      this.elMarker = undefined;
+      this.propValue(offset, tag);
+      this.elEnd = this.pos;
+      return false;
     } catch (e) {
-      if (e === NeedMore.instance) throw new FtsTruncation(this.bytes.length, this.partial());
+      if (e === NeedMore.instance) throw new FtsTruncation(this.bytes.length, this.partial(offset));
       throw e;
     }
   }
 
-  private partial(): FtsPartialElement {
-    const c = this.cur;
-    const p: { -readonly [K in keyof FtsPartialElement]: FtsPartialElement[K] } = { offset: c.offset };
-    if (c.tag !== undefined) {
-      p.tag = c.tag;
-      p.tagName = markerName(c.tag) ?? metaTagName(c.tag) ?? (c.tag >>> 16 < 0x8000 ? tagName(c.tag >>> 16, c.tag & 0x8000 ? PropType.String : c.tag & 0xffff) : undefined);
+  private partial(offset: number): FtsPartialElement {
+    const p: { -readonly [K in keyof FtsPartialElement]: FtsPartialElement[K] } = { offset };
+    if (this.cTag >= 0) {
+      const tag = this.cTag;
+      p.tag = tag;
+      p.tagName = markerName(tag) ?? metaTagName(tag) ?? (tag >>> 16 < 0x8000 ? tagName(tag >>> 16, tag & 0x8000 ? PropType.String : tag & 0xffff) : undefined);
     }
-    if (c.named) p.named = c.named;
-    if (c.codepage !== undefined) p.codepage = c.codepage;
-    if (c.declaredLength !== undefined) p.declaredLength = c.declaredLength;
-    if (c.valueStart !== undefined) {
-      const bytes = this.bytes.slice(c.valueStart, Math.min(this.bytes.length, c.valueStart + (c.declaredLength ?? Infinity)));
+    if (this.cNamed) p.named = this.cNamed;
+    if (this.cCodepage >= 0) p.codepage = this.cCodepage;
+    if (this.cDeclared >= 0) p.declaredLength = this.cDeclared;
+    if (this.cValueStart >= 0) {
+      const start = this.cValueStart;
+      const bytes = this.bytes.slice(start, Math.min(this.bytes.length, this.cDeclared >= 0 ? start + this.cDeclared : this.bytes.length));
       p.valueBytes = bytes;
-      if (c.string === 'utf16') p.textPrefix = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length & ~1).toString('utf16le');
-      else if (c.string === 'cp') p.textPrefix = decodeCodepageString(bytes, c.codepage ?? DEFAULT_CODEPAGE) ?? undefined;
+      if (this.cString === StrKind.Utf16) p.textPrefix = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length & ~1).toString('utf16le');
+      else if (this.cString === StrKind.Codepage) p.textPrefix = decodeCodepageString(bytes, this.cCodepage >= 0 ? this.cCodepage : DEFAULT_CODEPAGE) ?? undefined;
     }
     return p;
   }
@@ -196,69 +285,121 @@ export class FtsLexer {
     return new FtsDecodeError(reason, message, { offset: at, streamOffset: at }, { tag });
   }
 
-  private need(n: number): void {
-    if (this.bytes.length - this.pos < n) throw NeedMore.instance;
-  }
-  private u8(): number { this.need(1); return this.bytes[this.pos++]; }
-  private u32(): number { this.need(4); const v = this.view.getUint32(this.pos, true); this.pos += 4; return v; }
-  private take(n: number): Uint8Array {
-    this.need(n);
-    const b = this.bytes.subarray(this.pos, this.pos + n);
-    this.pos += n;
-    return b;
+  private u32(): number {
+    const o = this.pos;
+    if (this.bytes.length - o < 4) throw NeedMore.instance;
+    this.pos = o + 4;
+    return this.view.getUint32(o, true);
   }
 
-  private propValue(offset: number, tag: number): FtsPropValue {
+  /** Reads a value's uint32 length and checks the value is all there; returns its start. */
+  private varStart(): number {
+    const len = this.u32();
+    this.cDeclared = len;
+    const start = this.pos;
+    this.cValueStart = start;
+    if (this.bytes.length - start < len) throw NeedMore.instance;
+    this.pos = start + len;
+    return start;
+  }
+
+  /** UTF-16LE text of [start, end), without one terminating NUL (FastTransfer lengths include it). */
+  private utf16(start: number, end: number): string {
+    end = start + ((end - start) & ~1);
+    const b = this.bytes;
+    if (end - start >= 2 && b[end - 1] === 0 && b[end - 2] === 0) end -= 2;
+    const units = (end - start) >> 1;
+    if (units <= SHORT_UTF16_UNITS) {
+      let s = '';
+      for (let o = start; o < end; o += 2) s += String.fromCharCode(b[o] | (b[o + 1] << 8));
+      return s;
+    }
+    return this.buf.toString('utf16le', start, end);
+  }
+
+  /** A copy of [start, end) (values must not share the caller's buffer). */
+  private copy(start: number, end: number): Uint8Array {
+    return this.bytes.slice(start, end);
+  }
+
+  /** Reads the propValue after `tag` into the `el…` fields. */
+  private propValue(offset: number, tag: number): void {
     const type = tag & 0xffff;
     const id = tag >>> 16;
-    let named: NamedPropertyKey | undefined;
+    this.elId = id;
+    this.elCodepage = -1;
+    this.elString8Bytes = undefined;
     if (id >= 0x8000) {
-      named = this.namedPropInfo(tag);
-      this.cur.named = named;
+      this.elNamed = this.namedPropInfo(tag);
+      this.cNamed = this.elNamed;
+    } else {
+      this.elNamed = undefined;
     }
-    const meta = metaTagName(tag);
-    const base = { kind: 'prop' as const, offset, tag, id, ...(named ? { named } : {}), ...(meta ? { meta } : {}) };
     // Code-page string: 0x8000 | code page (MS-OXCFXICS 2.2.4.1.3).
     if (type & 0x8000) {
       const codepage = type & 0x7fff;
-      this.cur.codepage = codepage;
-      this.cur.string = codepage === CODEPAGE_UTF16LE ? 'utf16' : 'cp';
-      const bytes = this.varBytes();
-      const text = decodeCodepageString(bytes, codepage);
+      this.cCodepage = codepage;
+      this.cString = codepage === CODEPAGE_UTF16LE ? StrKind.Utf16 : StrKind.Codepage;
+      const start = this.varStart();
+      const text = codepage === CODEPAGE_UTF16LE ? this.utf16(start, this.pos) : decodeCodepageString(this.bytes.subarray(start, this.pos), codepage);
       if (text === undefined) throw this.err('BadValue', `code-page string ${hexTag(tag)} at offset ${offset} names code page ${codepage}, which Outport cannot decode`, offset, tag);
-      return { ...base, end: this.pos, type: PropType.String, codepage, value: text };
+      this.elType = PropType.String;
+      this.elCodepage = codepage;
+      this.elValue = text;
+      return;
+    }
+    switch (type) {
+      case PropType.String: {
+        this.cString = StrKind.Utf16;
+        const start = this.varStart();
+        this.elType = PropType.String;
+        this.elValue = this.utf16(start, this.pos);
+        return;
+      }
+      case PropType.String8: {
+        this.cString = StrKind.Codepage;
+        const start = this.varStart();
+        const raw = this.copy(start, this.pos);
+        this.elType = PropType.String8;
+        this.elValue = decodeCodepageString(raw, DEFAULT_CODEPAGE)!;
+        this.elString8Bytes = raw;
+        return;
+      }
+      case PropType.Binary: case PropType.ServerId: case PropType.Object: case PropType.Restriction: case PropType.RuleAction: {
+        const start = this.varStart();
+        this.elType = type;
+        this.elValue = this.copy(start, this.pos);
+        return;
+      }
     }
     const size = ftsFixedSize(type);
     if (size !== undefined) {
-      if (type === PropType.Unspecified) throw this.err('BadPropType', `property ${hexTag(tag)} at offset ${offset} has type PtypUnspecified`, offset, tag);
-      this.cur.valueStart = this.pos;
-      this.cur.declaredLength = size;
-      const value = this.scalar(type);
-      return { ...base, end: this.pos, type: type as PropType, value };
+      this.cValueStart = this.pos;
+      this.cDeclared = size;
+      this.elType = type as PropType;
+      this.elValue = this.scalar(type, size);
+      return;
     }
-    if (isFtsVarType(type)) {
-      if (type === PropType.String) this.cur.string = 'utf16';
-      if (type === PropType.String8) this.cur.string = 'cp';
-      const bytes = this.varBytes();
-      if (type === PropType.String) return { ...base, end: this.pos, type, value: decodeCodepageString(bytes, CODEPAGE_UTF16LE)! };
-      if (type === PropType.String8) return { ...base, end: this.pos, type, value: decodeCodepageString(bytes, DEFAULT_CODEPAGE)!, string8Bytes: bytes.slice() };
-      return { ...base, end: this.pos, type: type as PropType, value: bytes.slice() };
-    }
-    if (isFtsMvType(type)) return { ...base, ...this.mvValue(type as PropType), end: this.pos };
+    if (isFtsMvType(type)) { this.mvValue(type as PropType); return; }
     throw this.err('BadPropType', `property ${hexTag(tag)} at offset ${offset} has type 0x${type.toString(16).padStart(4, '0')}, which is not a FastTransfer property type (MS-OXCFXICS 2.2.4.1.3)`, offset, tag);
   }
 
   private namedPropInfo(tag: number): NamedPropertyKey {
-    const guid = guidFromBytes(this.take(16), 0);
+    const b = this.bytes;
+    if (b.length - this.pos < 16) throw NeedMore.instance;
+    const guid = guidText(b, this.pos);
+    this.pos += 16;
     const kindAt = this.pos;
-    const kind = this.u8();
+    if (kindAt >= b.length) throw NeedMore.instance;
+    const kind = b[kindAt];
+    this.pos = kindAt + 1;
     if (kind === 0x00) return { guid, lid: this.u32() };
     if (kind === 0x01) {
       const start = this.pos;
       for (let p = start; ; p += 2) {
-        if (p + 2 > this.bytes.length) throw NeedMore.instance;
-        if (this.bytes[p] === 0 && this.bytes[p + 1] === 0) {
-          const name = Buffer.from(this.bytes.buffer, this.bytes.byteOffset + start, p - start).toString('utf16le');
+        if (p + 2 > b.length) throw NeedMore.instance;
+        if (b[p] === 0 && b[p + 1] === 0) {
+          const name = this.buf.toString('utf16le', start, p);
           this.pos = p + 2;
           return { guid, name };
         }
@@ -267,18 +408,12 @@ export class FtsLexer {
     throw this.err('BadNamedPropKind', `named property ${hexTag(tag)}: kind byte 0x${kind.toString(16).padStart(2, '0')} at offset ${kindAt} is neither 0x00 (LID) nor 0x01 (name) (MS-OXCFXICS 2.2.4.1.1)`, kindAt, tag);
   }
 
-  private varBytes(): Uint8Array {
-    const len = this.u32();
-    this.cur.declaredLength = len;
-    this.cur.valueStart = this.pos;
-    return this.take(len);
-  }
-
-  private scalar(type: number): ScalarValue {
-    const size = ftsFixedSize(type)!;
-    this.need(size);
-    const v = this.view, o = this.pos;
-    this.pos += size;
+  /** A fixed-size value of `size` bytes at the current position. */
+  private scalar(type: number, size: number): ScalarValue {
+    const o = this.pos;
+    if (this.bytes.length - o < size) throw NeedMore.instance;
+    const v = this.view;
+    this.pos = o + size;
     switch (type) {
       case PropType.Null: return null;
       case PropType.Integer16: return v.getInt16(o, true);
@@ -289,36 +424,41 @@ export class FtsLexer {
       case PropType.Floating64: case PropType.FloatingTime: return v.getFloat64(o, true);
       case PropType.Currency: case PropType.Integer64: return v.getBigInt64(o, true);
       case PropType.Time: return v.getBigUint64(o, true);
-      case PropType.Guid: return guidFromBytes(this.bytes, o);
+      case PropType.Guid: return guidText(this.bytes, o);
       default: throw new Error(`unreachable: fixed type 0x${type.toString(16)}`);
     }
   }
 
-  private mvValue(type: PropType): { type: PropType; value: PropValue; string8Bytes?: Uint8Array[] } {
+  private mvValue(type: PropType): void {
     const base = type & ~0x1000;
     const count = this.u32();
-    this.cur.valueStart = this.pos;
+    this.cValueStart = this.pos;
     const remaining = this.bytes.length - this.pos;
     const size = ftsFixedSize(base);
+    this.elType = type;
     if (size !== undefined) {
       // A count whose values cannot fit in what is left is a truncation (or garbage): stop before
       // allocating count elements.
       if (count * size > remaining) throw NeedMore.instance;
-      const out: ScalarValue[] = [];
-      for (let i = 0; i < count; i++) out.push(this.scalar(base));
-      return { type, value: out as PropValue };
+      const out: ScalarValue[] = new Array(count);
+      for (let i = 0; i < count; i++) out[i] = this.scalar(base, size);
+      this.elValue = out as PropValue;
+      return;
     }
     if (count * 4 > remaining) throw NeedMore.instance;
-    const out: (string | Uint8Array)[] = [];
-    const raw: Uint8Array[] = [];
+    const out: (string | Uint8Array)[] = new Array(count);
+    const raw: Uint8Array[] = base === PropType.String8 ? new Array(count) : [];
     for (let i = 0; i < count; i++) {
       const len = this.u32();
-      const b = this.take(len);
-      if (base === PropType.String) out.push(decodeCodepageString(b, CODEPAGE_UTF16LE)!);
-      else if (base === PropType.String8) { out.push(decodeCodepageString(b, DEFAULT_CODEPAGE)!); raw.push(b.slice()); }
-      else out.push(b.slice());
+      const start = this.pos;
+      if (this.bytes.length - start < len) throw NeedMore.instance;
+      this.pos = start + len;
+      if (base === PropType.String) out[i] = this.utf16(start, this.pos);
+      else if (base === PropType.String8) { raw[i] = this.copy(start, this.pos); out[i] = decodeCodepageString(raw[i], DEFAULT_CODEPAGE)!; }
+      else out[i] = this.copy(start, this.pos);
     }
-    return base === PropType.String8 ? { type, value: out as string[], string8Bytes: raw } : { type, value: out as PropValue };
+    this.elValue = out as PropValue;
+    if (base === PropType.String8) this.elString8Bytes = raw;
   }
 }
 
