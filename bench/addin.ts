@@ -2,7 +2,8 @@
  * `npm run bench:addin`: the task pane's production JavaScript size and first render time in
  * headless Chromium (issue 5, "Must show c"; goals ≤ 500 KiB minified JS, ≤ 1.5 s).
  *
- * 1. builds the add-in with webpack (production) into a temp directory;
+ * 1. builds the add-in with webpack (production), or reuses the build cached for the same sources
+ *    (test/e2e/addin-harness.ts buildAddin);
  * 2. sizes: the JavaScript taskpane.html loads before its first render (its entry script), and all
  *    JavaScript the pane may load later (lazy views; the MSAL chunk, loaded only for NAA), in KiB
  *    (1,024 bytes) minified, and gzip -9 of the initial script;
@@ -10,7 +11,7 @@
  *    worker's GET /config answered by the fake API; the time is from navigation start to the sign-in
  *    form on screen (performance.now() when the "Email address" field exists), median of the runs.
  *    The Office.js CDN itself is not in the figure (routed locally).
- * The last line is key=value pairs. The build directory is removed at the end.
+ * The last line is key=value pairs.
  *
  * Usage: npm run bench:addin -- [--runs 5]
  */
