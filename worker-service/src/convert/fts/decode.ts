@@ -210,7 +210,7 @@ function decodeStream(stream: Uint8Array, options: FtsDecodeOptions, toInput: (s
       const so = stream.length;
       return { ...base, complete: false, truncated: { offset: toInput(so), streamOffset: so, partial: { offset: so, inputOffset: toInput(so) }, path: 'message', framing: framing.truncated } };
     }
-    return { ...base, complete: true };
+    return { item, complete: true, metaProperties: d.metas, streamBytes: stream.length };
   } catch (e) {
     if (e instanceof FtsTruncation) {
       const truncated: FtsTruncationInfo = {
@@ -272,7 +272,9 @@ export function decodeExportItem(data: Uint8Array | string, options: FtsDecodeOp
   const bytes = typeof data === 'string' ? base64ToBytes(data) : data;
   const framing = parseExportFraming(bytes);
   const toInput = (s: number): number => streamToInputOffset(framing, s);
-  return { ...decodeStream(framing.stream, options, toInput, framing), framing };
+  const r = decodeStream(framing.stream, options, toInput, framing) as FtsMessageResult & { framing?: ExportFraming };
+  r.framing = framing; // (a spread of the result cost more than the framing itself)
+  return r as ExportItemResult;
 }
 
 /** Decodes framed data when it starts with a framing opcode, else a bare stream. */

@@ -168,24 +168,22 @@ export function parseExportFraming(data: Uint8Array): ExportFraming {
     const start = pos + RECORD_HEADER_BYTES;
     const available = Math.min(length, data.length - start);
     const payload = data.subarray(start, start + available);
-    const base = { opcode, opcodeName, offset: recordOffset, length, availableLength: available };
     const complete = available === length;
+    // Each record literal spelled out (an object spread per record cost more than the rest of the framing).
     if (opcode === FxOpcode.TransferBuffer) {
-      records.push({ ...base, kind: 'transferBuffer', streamOffset: streamLength });
+      records.push({ opcode, opcodeName, offset: recordOffset, length, availableLength: available, kind: 'transferBuffer', streamOffset: streamLength });
       segments.push({ inputOffset: start, streamOffset: streamLength, length: available });
       parts.push(payload);
       streamLength += available;
     } else if (opcode === FxOpcode.Config && complete && length === 8) {
-      const v = new DataView(payload.buffer, payload.byteOffset, 8);
-      records.push({ ...base, kind: 'config', config: { flags: v.getUint32(0, true), transferMethod: v.getUint32(4, true) } });
+      records.push({ opcode, opcodeName, offset: recordOffset, length, availableLength: available, kind: 'config', config: { flags: view.getUint32(start, true), transferMethod: view.getUint32(start + 4, true) } });
     } else if (opcode === FxOpcode.IsInterfaceOk && complete && length === 24) {
-      const v = new DataView(payload.buffer, payload.byteOffset, 24);
-      const iid = guidFromBytes(payload, 4);
-      records.push({ ...base, kind: 'isInterfaceOk', isInterfaceOk: { transferMethod: v.getUint32(0, true), iid, iidName: IID_NAMES.get(iid), flags: v.getUint32(20, true) } });
+      const iid = guidFromBytes(data, start + 4);
+      records.push({ opcode, opcodeName, offset: recordOffset, length, availableLength: available, kind: 'isInterfaceOk', isInterfaceOk: { transferMethod: view.getUint32(start, true), iid, iidName: IID_NAMES.get(iid), flags: view.getUint32(start + 20, true) } });
     } else if (opcode === FxOpcode.TellPartnerVersion && complete) {
-      records.push({ ...base, kind: 'partnerVersion', partnerVersion: { hex: hex(payload), version: versionText(payload) } });
+      records.push({ opcode, opcodeName, offset: recordOffset, length, availableLength: available, kind: 'partnerVersion', partnerVersion: { hex: hex(payload), version: versionText(payload) } });
     } else {
-      records.push({ ...base, kind: 'other', payloadHex: hex(payload) });
+      records.push({ opcode, opcodeName, offset: recordOffset, length, availableLength: available, kind: 'other', payloadHex: hex(payload) });
     }
     if (!complete) {
       truncated = { offset: data.length, recordOffset, declaredLength: length };
