@@ -136,9 +136,10 @@ export class GraphClient {
       hops: state.hops,
       attempts: state.attempts,
       bytes: () => bytes,
-      text: () => Buffer.from(bytes).toString('utf8'),
+      // A Buffer view of the body, not a copy (exportItems answers run to hundreds of KB).
+      text: () => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'),
       json: <T>() => {
-        try { return JSON.parse(Buffer.from(bytes).toString('utf8')) as T; } catch (err) {
+        try { return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as T; } catch (err) {
           throw new GraphError({
             code: GraphClientCodes.InvalidResponse, statusCode: res.status, method, path: safePath(url),
             requestId: res.headers.get('request-id') ?? undefined, clientRequestId: state.clientRequestId, attempts: state.attempts, cause: err,
