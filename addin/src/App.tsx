@@ -92,7 +92,8 @@ function Pane({ office, apiBase, signInPageUrl, fetch: fetchImpl, makeAuth = cho
       authRef.current = a;
       setAuth(a);
       setPhase('signin');
-      if (a.kind === 'naa') void signedIn(a); // NAA is silent when Outlook already has the account
+      // NAA signs in without UI when Outlook already has the account; otherwise the button does (a popup needs a click).
+      if (a.getTokenSilently) void a.getTokenSilently().then((t) => { if (t) void signedIn(a); });
     }, (err) => setProblem(describeError(err)));
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [api]);

@@ -8,6 +8,7 @@ import './jsdom-setup';
 import { act, render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { App } from '../../addin/src/App';
+import type { AuthProvider } from '../../addin/src/auth/types';
 import type { OfficeHost, ThemeKind } from '../../addin/src/office/office';
 
 function fakeOffice(initial: ThemeKind): OfficeHost & { set(t: ThemeKind): void } {
@@ -111,6 +112,34 @@ describe('App', () => {
     await user.keyboard('{Enter}');
     expect(admin.getAttribute('aria-selected')).toBe('true');
     expect(await screen.findByRole('searchbox', {}, { timeout: 5000 })).toBeTruthy();
+  });
+
+  it('NAA: signed in without UI when Outlook has the account; otherwise a Sign in button, no popup on load', async () => {
+    const user = userEvent.setup({ delay: null });
+    const make = (silent: string | undefined) => {
+      const calls: string[] = [];
+      const provider: AuthProvider = {
+        kind: 'naa', needsCredentials: false, account: () => 'adele@contoso.com', signOut: () => undefined,
+        signIn: async () => { calls.push('signIn'); },
+        getToken: async () => { calls.push('getToken'); return 'h.e30.s'; },
+        getTokenSilently: async () => { calls.push('silent'); return silent; },
+      };
+      return { provider, calls };
+    };
+    const quiet = make('h.e30.s');
+    const first = render(<App office={fakeOffice('light')} apiBase="" signInPageUrl="https://addin.example/signin.html" fetch={fakeFetch().fetch} makeAuth={() => quiet.provider} />);
+    expect(await screen.findByRole('tab', { name: 'My mailbox' })).toBeTruthy();
+    expect(quiet.calls[0]).toBe('silent');
+    first.unmount();
+
+    const needsUi = make(undefined);
+    render(<App office={fakeOffice('light')} apiBase="" signInPageUrl="https://addin.example/signin.html" fetch={fakeFetch().fetch} makeAuth={() => needsUi.provider} />);
+    const button = await screen.findByRole('button', { name: 'Sign in' });
+    expect(needsUi.calls).toEqual(['silent']); // nothing interactive before the click
+    await user.click(button);
+    expect(await screen.findByRole('tab', { name: 'My mailbox' })).toBeTruthy();
+    expect(needsUi.calls[0]).toBe('silent');
+    expect(new Set(needsUi.calls.slice(1))).toEqual(new Set(['getToken'])); // the sign-in, then the API's own calls
   });
 
   it('a 403 from the worker is shown as a clear message', async () => {

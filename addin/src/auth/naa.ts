@@ -78,4 +78,18 @@ export class NaaAuth implements AuthProvider {
   signOut(): void {
     this.current = undefined;
   }
+
+  /** acquireTokenSilent / ssoSilent only: no popup when the pane opens (the popup waits for a click). */
+  async getTokenSilently(): Promise<string | undefined> {
+    try {
+      const pca = await this.client();
+      const scopes = [this.settings.apiScope];
+      const account = this.current ?? pca.getActiveAccount() ?? pca.getAllAccounts()[0];
+      const r = account ? await pca.acquireTokenSilent({ scopes, account }) : await pca.ssoSilent({ scopes });
+      if (r.account) this.current = r.account;
+      return r.accessToken;
+    } catch {
+      return undefined;
+    }
+  }
 }

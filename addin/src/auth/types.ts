@@ -47,6 +47,8 @@ export interface AuthProvider {
   getToken(options?: { forceRefresh?: boolean }): Promise<string>;
   /** Forgets the account and cached tokens (in this pane). */
   signOut(): void;
+  /** A token without any UI, or undefined when interaction is needed (NAA: Outlook's signed-in account). */
+  getTokenSilently?(): Promise<string | undefined>;
 }
 
 /** What every provider needs from `GET /api/v1/config`. */

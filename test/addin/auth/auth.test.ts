@@ -108,6 +108,17 @@ describe('NaaAuth', () => {
     expect(factoryCalls).toEqual([settings]);
   });
 
+  it('getTokenSilently never opens a popup: undefined when interaction is needed', async () => {
+    const { pca, log } = fakePca({
+      sso: () => Promise.reject(Object.assign(new Error('x'), { name: 'InteractionRequiredAuthError', errorCode: 'interaction_required' })),
+      popup: () => Promise.resolve({ accessToken: 'tok-popup', account }),
+    });
+    expect(await new NaaAuth(settings, async () => pca).getTokenSilently()).toBeUndefined();
+    expect(log).toEqual(['sso api://worker/access_as_user']);
+    const ok = fakePca({ sso: () => Promise.resolve({ accessToken: 'tok-sso', account }) });
+    expect(await new NaaAuth(settings, async () => ok.pca).getTokenSilently()).toBe('tok-sso');
+  });
+
   it('a failure that needs no interaction is an AuthError, without a popup', async () => {
     const { pca, log } = fakePca({ sso: () => Promise.reject(Object.assign(new Error('net'), { errorCode: 'network_error' })) });
     await expect(new NaaAuth(settings, async () => pca).getToken()).rejects.toMatchObject({ code: 'SignInFailed' });
