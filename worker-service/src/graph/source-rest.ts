@@ -61,6 +61,7 @@ export async function restItems(client: GraphClient, user: string, options: Sour
   const filter = folderFilter(options);
   const page = options.pageSize ?? 100;
   const listing = { signal: options.signal, maxPageSize: page };
+  const skip = options.skipItemIds && options.skipItemIds.size > 0 ? options.skipItemIds : undefined;
 
   /** One folder: its event, its items (each a pushed promise), its end. */
   const folder = async (id: string, path: MapiFolder[], wellKnownName: string | null, totalItemCount: number | undefined, list: string, delta: boolean,
@@ -78,6 +79,7 @@ export async function restItems(client: GraphClient, user: string, options: Sour
     let deltaLink: string | undefined;
     const removedIds: string[] = [];
     let listed = 0;
+    let skipped = 0;
     let link = (delta && options.since?.[id]) || undefined;
     let fullResync = false;
     const seen = new Set<string>();
@@ -91,6 +93,7 @@ export async function restItems(client: GraphClient, user: string, options: Sour
             if (ids ? !ids.take(jid) : !dateAccepted(json, options.dateRange)) continue;
             if (fullResync && seen.has(jid)) continue;
             if (link) seen.add(jid);
+            if (skip?.has(jid)) { skipped++; continue; }
             listed++;
             await open();
             await queue.push(convert(json).then(
@@ -114,7 +117,7 @@ export async function restItems(client: GraphClient, user: string, options: Sour
       }
       break;
     }
-    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, ...(fullResync ? { fullResync } : {}) }]));
+    if (opened) await queue.push(done([{ kind: 'folderEnd', path, folderId: id, deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, ...(skipped > 0 ? { skipped } : {}), ...(fullResync ? { fullResync } : {}) }]));
   };
   const pim = (convert: (json: unknown) => { item: SourceItemEvent['item'] }) => async (json: Json): Promise<Omit<SourceItemEvent, 'path'>> => {
     const text = JSON.stringify(json);

@@ -49,13 +49,22 @@ export interface SourceOptions {
    * Listing stops as soon as every id has been found.
    */
   onlyItemIds?: readonly string[];
+  /**
+   * Ids already read (as in earlier `item` events' `sourceId`): e.g. the items held by the finished
+   * parts of an interrupted export being resumed. They are dropped from the listing before anything
+   * is fetched for them — no exportItems id, no REST `$value` — and counted in their folder's
+   * `folderEnd.skipped`; the folders are still listed in full (the deltaLink stays complete).
+   * With `onlyItemIds`, an id in both is found (no ErrorItemNotFound) but not read.
+   */
+  skipItemIds?: ReadonlySet<string>;
   /** Default `auto`. */
   mode?: SourceMode;
   /** Ids per exportItems call, 1..20; default 20. */
   batchSize?: number;
   /** Byte budget per exportItems call by mailboxItem.size; default 16 MiB. */
   batchBytes?: number;
-  /** Listing page size (`Prefer: odata.maxpagesize`); default 100. */
+  /** Listing page size (`Prefer: odata.maxpagesize`); default 1000 on the exportItems path
+   *  (DEFAULT_SOURCE_PAGE_SIZE), 100 on the REST path. */
   pageSize?: number;
   /** Export batches (or REST items) started ahead of the consumer; default 8 (the gate lets 4 run). */
   maxAhead?: number;
@@ -153,6 +162,9 @@ export interface SourceFolderEndEvent {
   removedIds: string[];
   /** Items listed (after filters) and items yielded / failed for this folder. */
   listed: number;
+  /** Items listed (after filters) but not read because their id was in `skipItemIds`; not in `listed`.
+   *  Present when one was. */
+  skipped?: number;
   /** The saved deltaLink was refused (410) and the folder was re-listed in full (see the `DeltaResync` notice). */
   fullResync?: boolean;
 }

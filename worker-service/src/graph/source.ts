@@ -159,7 +159,7 @@ type ListingEvent =
   | { t: 'items'; items: MailboxItem[] }
   | { t: 'notice'; event: SourceNoticeEvent }
   | { t: 'error'; error: unknown }
-  | { t: 'end'; deltaLink?: string; removedIds: string[]; listed: number; fullResync: boolean };
+  | { t: 'end'; deltaLink?: string; removedIds: string[]; listed: number; skipped: number; fullResync: boolean };
 
 /** Listing events kept ready ahead of the batch producer (pages of up to `pageSize` items each). */
 export const LIST_AHEAD = 4;
@@ -173,6 +173,7 @@ export const LIST_AHEAD = 4;
 async function* listFull(client: GraphClient, mailboxId: string, options: SourceOptions, ids: IdFilter | undefined, stopped: () => boolean): AsyncGenerator<ListingEvent, void, undefined> {
   const filter = folderFilter(options);
   const pageSize = options.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE;
+  const skip = options.skipItemIds && options.skipItemIds.size > 0 ? options.skipItemIds : undefined;
   const paths = new Map<string, MapiFolder[]>();
   for await (const f of walkFolders(client, mailboxId, { signal: options.signal, maxPageSize: pageSize })) {
     if (stopped() || ids?.complete()) return;
@@ -184,6 +185,7 @@ async function* listFull(client: GraphClient, mailboxId: string, options: Source
     const removedIds: string[] = [];
     let deltaLink: string | undefined;
     let listed = 0;
+    let skipped = 0;
     let link = options.since?.[f.id];
     let fullResync = false;
     const seen = new Set<string>(); // ids listed by an incremental round that may restart in full
@@ -197,6 +199,7 @@ async function* listFull(client: GraphClient, mailboxId: string, options: Source
             if (ids ? !ids.take(it.id) : !typeAccepted(it.type, options.itemTypes) || !dateAccepted(it, options.dateRange)) continue;
             if (fullResync && seen.has(it.id)) continue;
             if (link) seen.add(it.id);
+            if (skip?.has(it.id)) { skipped++; continue; }
             items.push(it);
             listed++;
           }
@@ -217,7 +220,7 @@ async function* listFull(client: GraphClient, mailboxId: string, options: Source
       }
       break;
     }
-    yield { t: 'end', deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, fullResync };
+    yield { t: 'end', deltaLink: ids ? undefined : deltaLink, removedIds: ids ? [] : removedIds, listed, skipped, fullResync };
   }
 }
 
@@ -337,7 +340,7 @@ async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: Sour
         add(errorEvent(ev.error, folder!.folder.id, folder!.path));
         break;
       case 'end':
-        if (opened) add({ kind: 'folderEnd', path: folder!.path, folderId: folder!.folder.id, deltaLink: ev.deltaLink, removedIds: ev.removedIds, listed: ev.listed, ...(ev.fullResync ? { fullResync: true } : {}) });
+        if (opened) add({ kind: 'folderEnd', path: folder!.path, folderId: folder!.folder.id, deltaLink: ev.deltaLink, removedIds: ev.removedIds, listed: ev.listed, ...(ev.skipped > 0 ? { skipped: ev.skipped } : {}), ...(ev.fullResync ? { fullResync: true } : {}) });
         await flush(false);
         break;
     }
