@@ -9,7 +9,9 @@
  *        PartSink.close (blob committed) → "<part>.manifest.json" → checkpoint.partFinished
  *
  * Resume at part granularity: items held by finished parts (checkpoint.finishedParts) are skipped
- * by source id, the writer starts at the next part index, and the part that was open when the
+ * by source id — the source gets them as `skipItemIds` and drops them from its listing, so they are
+ * not read from Graph again (counted from `folderEnd.skipped`); an item a source yields anyway is
+ * skipped here — the writer starts at the next part index, and the part that was open when the
  * previous run stopped is written again from its start (an orphan blob of that name is replaced).
  */
 import type { SourceErrorEvent, SourceEvent, SourceFidelity, SourceMailbox, SourceOptions } from '../graph/source-types';
@@ -150,6 +152,8 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
     ...(since ? { since } : {}),
     ...(pass === 'prestage' ? { dateRange: { ...request.source?.dateRange, ...olderThanDays(request.olderThanDays!, new Date(startMs)) } } : {}),
     ...(onlyItemIds ? { onlyItemIds } : {}),
+    // Items of finished parts are not read again (a source that ignores this yields them, and they are skipped below).
+    ...(done.size > 0 ? { skipItemIds: done } : {}),
   };
   const onlyIds = onlyItemIds ? new Set(onlyItemIds) : undefined;
 
@@ -278,6 +282,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
             break;
           case 'folderEnd':
             if (ev.deltaLink) deltaLinks[ev.folderId] = ev.deltaLink;
+            itemsSkipped += ev.skipped ?? 0;
             break;
           case 'error':
             pendingError = ev;
