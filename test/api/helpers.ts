@@ -93,7 +93,7 @@ export async function startApiStack(options: ApiStackOptions = {}): Promise<ApiS
   let worker: WorkerHandle | undefined;
   if (options.worker) worker = startWorker({ backend, graph, pollMs: 100, leaseMs: 30_000, concurrency: 4 });
   const app = await buildApi(
-    { auth, publicConfig: { authorityUrl: sb.authorityUrl, cloud: 'custom', sandbox: true }, logger, keepAliveMs: options.keepAliveMs, ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) },
+    { auth, publicConfig: { authorityUrl: sb.authorityUrl, cloud: 'custom', sandbox: true, sandboxSignIn: { tokenUrl: sb.signInTokenUrl } }, logger, keepAliveMs: options.keepAliveMs, ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) },
     { backend, graph, ...(worker ? { onUserAssertion: worker.onUserAssertion } : {}) },
   );
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -144,7 +144,7 @@ test('OpenAPI 3 at /api/v1/openapi.json (no token needed) describes every route 
   const health = await s.inject({ method: 'GET', url: '/api/v1/health' });
   expect(health.json()).toEqual({ ok: true, version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
   const cfg = await s.inject({ method: 'GET', url: '/api/v1/config' });
-  expect(cfg.json()).toEqual({ tenantId: s.sb.tenantId, authorityUrl: s.sb.authorityUrl, clientId: s.sb.clientId, apiScope: `api://${s.sb.clientId}/access_as_user`, cloud: 'custom', sandbox: true });
+  expect(cfg.json()).toEqual({ tenantId: s.sb.tenantId, authorityUrl: s.sb.authorityUrl, clientId: s.sb.clientId, apiScope: `api://${s.sb.clientId}/access_as_user`, cloud: 'custom', sandbox: true, sandboxSignIn: { tokenUrl: s.sb.signInTokenUrl } });
 });
 
 test('events: text/event-stream with the current progress, keep-alive comments; an open stream does not hold up close()', async () => {

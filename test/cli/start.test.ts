@@ -81,7 +81,7 @@ test('outport serve: answers on its port, refuses a call without a token, stops 
     expect(r.code).toBe(0);
     expect(results).toEqual([
       200, { ok: true, version: expect.any(String) },
-      { tenantId: sb.tenantId, authorityUrl: sb.authorityUrl, clientId: sb.clientId, apiScope: `api://${sb.clientId}/access_as_user`, cloud: 'custom', sandbox: true },
+      { tenantId: sb.tenantId, authorityUrl: sb.authorityUrl, clientId: sb.clientId, apiScope: `api://${sb.clientId}/access_as_user`, cloud: 'custom', sandbox: true, sandboxSignIn: { tokenUrl: sb.signInTokenUrl } },
       401, 'InvalidToken',
       200, { value: [] },
     ]);

@@ -18,6 +18,11 @@ export interface ApiConfig {
   cloud: string;
   /** True when the tenant is Outport's sandbox (password sign-in for its test users). */
   sandbox: boolean;
+  /**
+   * Sandbox only: where the pane's password sign-in posts (the sandbox's plain-HTTP loopback token
+   * endpoint, which answers CORS; its HTTPS authority has a self-signed certificate a browser refuses).
+   */
+  sandboxSignIn?: { tokenUrl: string };
 }
 
 export interface Health { ok: true; version: string }

@@ -34,7 +34,7 @@ export function authorityOf(config: Pick<ApiConfig, 'authorityUrl' | 'tenantId'>
 /** The provider for `config` on `office`. */
 export function chooseAuth(config: ApiConfig, office: OfficeHost, options: ChooseAuthOptions): AuthProvider {
   const settings = { clientId: config.clientId, authorityUrl: authorityOf(config), apiScope: config.apiScope };
-  if (config.sandbox) return new SandboxAuth(settings, options.fetch);
+  if (config.sandbox) return new SandboxAuth({ ...settings, ...(config.sandboxSignIn?.tokenUrl ? { tokenUrl: config.sandboxSignIn.tokenUrl } : {}) }, options.fetch);
   if (office.isSetSupported(NAA_REQUIREMENT.name, NAA_REQUIREMENT.version)) return new NaaAuth(settings, options.nestableFactory);
   return new DialogAuth(settings, office, options.signInPageUrl);
 }

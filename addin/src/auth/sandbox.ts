@@ -2,8 +2,11 @@
  * Sandbox sign-in: when `GET /api/v1/config` says `sandbox: true`, the tenant is Outport's local
  * Graph-compatible sandbox (docs/sandbox.md). Its token service has no authorization-code or NAA
  * flow; test users sign in with the resource-owner password grant
- * (`POST <authority>/oauth2/v2.0/token`, grant_type=password, scope = the worker API scope), as
- * worker-service/src/sandbox/auth-routes.ts implements. Never used against a real tenant.
+ * (grant_type=password, scope = the worker API scope), as worker-service/src/sandbox/auth-routes.ts
+ * implements, posted to the config's `sandboxSignIn.tokenUrl`: the sandbox's plain-HTTP loopback
+ * listener, which answers CORS and issues tokens with the HTTPS authority's issuer (a browser refuses
+ * the authority's self-signed certificate). Without it, `<authority>/oauth2/v2.0/token`. Never used
+ * against a real tenant.
  */
 import { AuthError, MIN_TOKEN_LIFETIME_SECONDS, secondsLeft, type AuthProvider, type AuthSettings, type Credentials } from './types';
 
@@ -40,7 +43,7 @@ export class SandboxAuth implements AuthProvider {
   }
 
   private async grant(c: Credentials): Promise<string> {
-    const url = `${this.settings.authorityUrl.replace(/\/+$/, '')}/oauth2/v2.0/token`;
+    const url = this.settings.tokenUrl ?? `${this.settings.authorityUrl.replace(/\/+$/, '')}/oauth2/v2.0/token`;
     const body = new URLSearchParams({ grant_type: 'password', client_id: this.settings.clientId, scope: this.settings.apiScope, username: c.username, password: c.password });
     let res: Response;
     try {

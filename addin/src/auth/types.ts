@@ -56,6 +56,8 @@ export interface AuthSettings {
   clientId: string;
   authorityUrl: string;
   apiScope: string;
+  /** Sandbox only: the token endpoint of the password sign-in (config `sandboxSignIn.tokenUrl`); default `<authorityUrl>/oauth2/v2.0/token`. */
+  tokenUrl?: string;
 }
 
 /** Seconds left before a JWT's `exp`; undefined when the token is not a readable JWT. */

@@ -232,7 +232,10 @@ export const statisticsResponse = {
 
 export const configResponse = {
   type: 'object',
-  properties: { tenantId: str, authorityUrl: str, clientId: str, apiScope: str, cloud: str, sandbox: bool },
+  properties: {
+    tenantId: str, authorityUrl: str, clientId: str, apiScope: str, cloud: str, sandbox: bool,
+    sandboxSignIn: { type: 'object', description: 'Sandbox only: the token endpoint for the test users\' password sign-in from a browser', properties: { tokenUrl: str } },
+  },
 } as const;
 
 /** `{value: T[]}`. */

@@ -49,8 +49,12 @@ export const DEFAULT_KEEPALIVE_MS = 15_000;
 export interface ApiConfig {
   /** Token validation and the admin rules (api/auth). */
   auth: ApiAuthConfig;
-  /** What `GET /api/v1/config` tells the add-in: authority root, cloud, whether this is the sandbox. */
-  publicConfig: { authorityUrl: string; cloud: string; sandbox: boolean; apiScope?: string };
+  /**
+   * What `GET /api/v1/config` tells the add-in: authority root, cloud, whether this is the sandbox,
+   * and for the sandbox where a browser signs test users in (the tenant config's `sandboxSignIn`;
+   * sent only when `sandbox` is true).
+   */
+  publicConfig: { authorityUrl: string; cloud: string; sandbox: boolean; apiScope?: string; sandboxSignIn?: { tokenUrl: string } };
   /** `GET /api/v1/health` version; default the package's. */
   version?: string;
   /** Directory of the add-in build (addin/dist) served at `/` when present. */
@@ -240,6 +244,7 @@ export async function buildApi(config: ApiConfig, deps: ApiDeps): Promise<Fastif
     tenantId: config.auth.tenantId, authorityUrl: config.publicConfig.authorityUrl, clientId: config.auth.clientId,
     apiScope: config.publicConfig.apiScope ?? `api://${config.auth.clientId}/${config.auth.requiredScope ?? DEFAULT_API_SCOPE}`,
     cloud: config.publicConfig.cloud, sandbox: config.publicConfig.sandbox,
+    ...(config.publicConfig.sandbox && config.publicConfig.sandboxSignIn ? { sandboxSignIn: { tokenUrl: config.publicConfig.sandboxSignIn.tokenUrl } } : {}),
   }));
   app.get('/api/v1/health', { schema: { ...tags('meta'), security: [], response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, version: { type: 'string' } } } } } }, async () => ({ ok: true, version }));
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());

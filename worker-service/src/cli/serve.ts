@@ -104,7 +104,10 @@ export async function startServer(options: ServerOptions): Promise<ServerHandle>
     if (!options.queue) worker = startWorker({ backend, graph, concurrency: options.concurrency ?? 4, leaseMs: 60_000, heartbeatMs: 2_000, ...(logger ? { logger: logger.child({ component: 'runner' }) } : {}) });
     const app = await buildApi({
       auth: apiAuthOf(options.tenant),
-      publicConfig: { authorityUrl: options.tenant.authorityUrl || cloudOfTenant(options.tenant).loginBaseUrl, cloud: options.tenant.cloud, sandbox: isSandboxTenant(options.tenant) },
+      publicConfig: {
+        authorityUrl: options.tenant.authorityUrl || cloudOfTenant(options.tenant).loginBaseUrl, cloud: options.tenant.cloud, sandbox: isSandboxTenant(options.tenant),
+        ...(isSandboxTenant(options.tenant) && options.tenant.sandboxSignIn ? { sandboxSignIn: { tokenUrl: options.tenant.sandboxSignIn.tokenUrl } } : {}),
+      },
       logger,
       ...(options.allowedOrigins?.length ? { allowedOrigins: options.allowedOrigins } : {}),
       ...(options.addinDir && existsSync(options.addinDir) ? { addinDir: options.addinDir } : {}),

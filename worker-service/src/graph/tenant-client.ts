@@ -21,6 +21,11 @@ export interface GraphTenantConfig extends TenantAuthConfig {
   /** `custom` only: whether the Graph at graphUrl has exportItems; default true. */
   exportItemsAvailable?: boolean;
   users?: { mail: string; [k: string]: unknown }[];
+  /**
+   * Sandbox only: the token endpoint a browser signs test users in at (`outport sandbox` writes it).
+   * The worker never calls it; `outport serve` hands it to the add-in (`GET /api/v1/config`).
+   */
+  sandboxSignIn?: { tokenUrl: string };
 }
 
 /** A tenant config that cannot be used; the message names the field and the fix. Never holds the secret. */
@@ -72,6 +77,12 @@ export function checkTenantConfig(json: unknown, where = 'tenant config'): Graph
   for (const k of ['authorityUrl', 'graphUrl'] as const) {
     if (c[k] !== undefined && c[k] !== '' && (typeof c[k] !== 'string' || !/^https?:\/\/[^\s]+$/i.test(c[k] as string))) {
       throw new TenantConfigError(`${where}: "${k}" must be an http(s) URL`);
+    }
+  }
+  if (c.sandboxSignIn !== undefined) {
+    const s = c.sandboxSignIn as Record<string, unknown> | null;
+    if (!s || typeof s !== 'object' || typeof s.tokenUrl !== 'string' || !/^https?:\/\/[^\s]+$/i.test(s.tokenUrl)) {
+      throw new TenantConfigError(`${where}: "sandboxSignIn.tokenUrl" must be an http(s) URL (the sandbox's browser sign-in token endpoint), or leave "sandboxSignIn" out`);
     }
   }
   return { ...(c as unknown as GraphTenantConfig), cloud };

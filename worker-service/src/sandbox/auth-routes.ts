@@ -5,6 +5,12 @@
  * signs in: a token for the worker API or for Graph) and jwt-bearer On-Behalf-Of; the app proves
  * itself with its secret or, when it has certificates, a signed client assertion (client-assertion.ts). Errors use the
  * platform's JSON (`error`, `error_description` with an AADSTS code, `error_codes`).
+ *
+ * CORS: a browser page (the add-in's sandbox sign-in) may call these endpoints from any origin:
+ * every answer carries `Access-Control-Allow-Origin: *` and `OPTIONS` on the token endpoint answers
+ * the preflight (Fetch standard "CORS protocol"), as Entra's token endpoint does for single-page
+ * apps. No credentials (cookies) are involved, so `*` is enough. Both listeners serve these routes
+ * with the same issuer: a token from the plain-HTTP listener has the HTTPS authority's `iss`.
  */
 import { randomUUID } from 'node:crypto';
 import { parse as parseQuery } from 'node:querystring';
@@ -16,6 +22,16 @@ import { GRAPH_APP_ID } from './tokens';
 
 /** The worker API's delegated scope that the add-in asks for (its token is the OBO assertion). */
 export const WORKER_API_SCOPE = 'access_as_user';
+
+/** Request headers a browser may send to the token endpoint (preflight `Access-Control-Allow-Headers`). */
+export const TOKEN_CORS_ALLOWED_HEADERS = ['content-type', 'client-request-id', 'return-client-request-id'] as const;
+/** How long a browser may cache the preflight answer, seconds. */
+export const TOKEN_CORS_MAX_AGE_SEC = 86_400;
+
+/** Marks an answer readable by a page of any origin. */
+function allowAnyOrigin(reply: FastifyReply): void {
+  reply.header('access-control-allow-origin', '*');
+}
 
 function oauthError(reply: FastifyReply, status: number, error: string, aadsts: number, description: string): FastifyReply {
   return reply.code(status).header('content-type', 'application/json; charset=utf-8').send({
@@ -74,17 +90,29 @@ export function registerAuthRoutes(app: FastifyInstance, ctx: SandboxContext): v
   const tenantOk = (t: string): boolean => [ctx.tenant.tenantId, ctx.tenant.domain].includes(t.toLowerCase());
 
   app.get('/:tenant/v2.0/.well-known/openid-configuration', async (req, reply) => {
+    allowAnyOrigin(reply);
     const { tenant } = req.params as { tenant: string };
     if (!tenantOk(tenant)) return oauthError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     return ctx.issuer.openidConfiguration();
   });
   app.get('/:tenant/discovery/v2.0/keys', async (req, reply) => {
+    allowAnyOrigin(reply);
     const { tenant } = req.params as { tenant: string };
     if (!tenantOk(tenant)) return oauthError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     return ctx.issuer.jwks();
   });
 
+  // The CORS preflight of the token endpoint (a form POST is a simple request, but a page that adds
+  // client-request-id, as MSAL.js does, triggers one).
+  app.options('/:tenant/oauth2/v2.0/token', async (_req, reply) => reply.code(204)
+    .header('access-control-allow-origin', '*')
+    .header('access-control-allow-methods', 'POST, OPTIONS')
+    .header('access-control-allow-headers', TOKEN_CORS_ALLOWED_HEADERS.join(', '))
+    .header('access-control-max-age', String(TOKEN_CORS_MAX_AGE_SEC))
+    .send());
+
   app.post('/:tenant/oauth2/v2.0/token', async (req, reply) => {
+    allowAnyOrigin(reply);
     const { tenant } = req.params as { tenant: string };
     if (!tenantOk(tenant)) return oauthError(reply, 400, 'invalid_tenant', 90002, `Tenant '${tenant}' not found.`);
     const form = Object.fromEntries(Object.entries((req.body ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(Array.isArray(v) ? v[0] : v)]));

@@ -18,6 +18,17 @@ export interface TenantConfigUser {
   /** Sandbox only: what the tenant holds for this user. */
   hasArchive?: boolean;
   inactive?: boolean;
+  /** Sandbox only: the user's directory roles (Graph `directoryRole`); the seeded admin has Exchange Administrator. */
+  directoryRoles?: { displayName: string; roleTemplateId: string }[];
+}
+
+/**
+ * Sandbox only: where a browser signs test users in. The worker passes it to the add-in
+ * (`GET /api/v1/config` `sandboxSignIn`) and never uses it itself.
+ */
+export interface SandboxSignInConfig {
+  /** Token endpoint for the password grant, reachable from a browser (plain-HTTP loopback, CORS). */
+  tokenUrl: string;
 }
 
 /** The tenant config file. */
@@ -35,17 +46,21 @@ export interface TenantConfig {
    * self-signed HTTPS listener (`startSandbox({ https: true })`). Absent for a real tenant.
    */
   caCertificate?: string;
+  /** Sandbox only: the add-in's sign-in endpoint ({@link SandboxSignInConfig}). */
+  sandboxSignIn?: SandboxSignInConfig;
   users: TenantConfigUser[];
 }
 
 /** The tenant config of a running sandbox. */
-export function sandboxTenantConfig(sb: Pick<SandboxHandle, 'graphUrl' | 'authorityUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'users'> & { caCertificate?: string }): TenantConfig {
+export function sandboxTenantConfig(sb: Pick<SandboxHandle, 'graphUrl' | 'authorityUrl' | 'tenantId' | 'clientId' | 'clientSecret' | 'users'> & { caCertificate?: string; signInTokenUrl?: string }): TenantConfig {
   return {
     cloud: 'custom', graphUrl: sb.graphUrl, authorityUrl: sb.authorityUrl, tenantId: sb.tenantId, clientId: sb.clientId, clientSecret: sb.clientSecret,
     ...(sb.caCertificate ? { caCertificate: sb.caCertificate } : {}),
+    ...(sb.signInTokenUrl ? { sandboxSignIn: { tokenUrl: sb.signInTokenUrl } } : {}),
     users: sb.users.map((u) => ({
       mail: u.mail, displayName: u.displayName, id: u.id, userPrincipalName: u.userPrincipalName, password: u.password,
       hasArchive: !!u.archive, inactive: u.inactive,
+      ...(u.directoryRoles?.length ? { directoryRoles: u.directoryRoles.map((r) => ({ displayName: r.displayName, roleTemplateId: r.roleTemplateId })) } : {}),
     })),
   };
 }

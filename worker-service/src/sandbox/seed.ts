@@ -9,6 +9,8 @@
  * - alex, lynne: primary only
  * - diego: primary + in-place archive
  * - isaiah: inactive (directory entry only; mailbox 404 MailboxNotEnabledForRESTAPI)
+ * - admin ("Outport Admin"): Exchange Administrator directory role (tokens carry `wids`); primary
+ *   with PIM items only (no corpus mail: the other mailboxes hold what they held before it existed)
  */
 import { convertMime } from '../convert/mime';
 import { encodeExportItem } from '../convert/fts/encode';
@@ -19,7 +21,7 @@ import { dateFromFiletime } from '../mapi/types';
 import { corpusMessages } from './corpus';
 import { mailboxId, stableChangeKey, stableEntityId, stableGuid } from './ids';
 import { appointmentItem, contactItem, journalItem, noteItem, taskItem, type PersonRef } from './seed-pim';
-import { SandboxTenant, type SandboxFolder, type SandboxItem, type SandboxMailbox, type SandboxMailboxKind, type SandboxUser } from './tenant';
+import { SandboxTenant, type SandboxDirectoryRole, type SandboxFolder, type SandboxItem, type SandboxMailbox, type SandboxMailboxKind, type SandboxUser } from './tenant';
 
 /** Seeding options. */
 export interface SeedOptions {
@@ -41,7 +43,14 @@ const PEOPLE = [
   { key: 'lynne', given: 'Lynne', surname: 'Robbins', job: 'Product Manager', office: '20/1109', archive: 'none' },
   { key: 'diego', given: 'Diego', surname: 'Siciliani', job: 'HR Manager', office: '14/1108', archive: 'plain' },
   { key: 'isaiah', given: 'Isaiah', surname: 'Langer', job: 'Sales Rep', office: '20/1101', archive: 'none', inactive: true },
+  { key: 'admin', given: 'Outport', surname: 'Admin', job: 'Exchange Administrator', office: '1/1001', archive: 'none', admin: true },
 ] as const;
+
+/**
+ * The Exchange Administrator directory role (template id from Entra "Microsoft Entra built-in roles");
+ * the seeded admin holds it, so its tokens make it an admin of the worker API (docs/auth.md).
+ */
+export const EXCHANGE_ADMINISTRATOR_ROLE: SandboxDirectoryRole = { displayName: 'Exchange Administrator', roleTemplateId: '29232cdf-9323-42fd-ade2-1d097af3e4de' };
 
 /** A folder template: display name, container class, well-known name, children. */
 interface FolderTemplate { name: string; type?: string; wellKnown?: string; children?: FolderTemplate[]; overflow?: boolean }
@@ -178,6 +187,7 @@ export async function buildTenant(options: SeedOptions = {}): Promise<SandboxTen
       id: stableGuid(seed, 'user', person.key), displayName: `${person.given} ${person.surname}`, givenName: person.given,
       surname: person.surname, mail, userPrincipalName: mail, jobTitle: person.job, officeLocation: person.office,
       password: `${person.given}-sandbox-1`, inactive: 'inactive' in person && person.inactive,
+      ...('admin' in person && person.admin ? { directoryRoles: [EXCHANGE_ADMINISTRATOR_ROLE] } : {}),
     };
     t.addUser(user);
     if (user.inactive) continue;
@@ -195,11 +205,11 @@ export async function buildTenant(options: SeedOptions = {}): Promise<SandboxTen
     }
   }
 
-  // Mail: ham over the mail folders of every active mailbox, spam into the primaries' Junk Email.
+  // Mail: ham over the mail folders of every active mailbox but the admin's, spam into the primaries' Junk Email.
   const active = t.users.filter((u) => !u.inactive);
   const hamSlots: SandboxFolder[] = [];
   const spamSlots: SandboxFolder[] = [];
-  for (const u of active) {
+  for (const u of active.filter((x) => !x.directoryRoles?.length)) {
     for (const p of ['Inbox', 'Inbox/Lists', 'Inbox/Lists/Vendors', 'Sent Items', 'Deleted Items', 'Archive', 'Archive/2002']) hamSlots.push(find(u.primary!.folders, p));
     spamSlots.push(find(u.primary!.folders, 'Junk Email'));
     if (u.archive) {

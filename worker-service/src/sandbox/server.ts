@@ -78,6 +78,13 @@ export interface SandboxHandle {
   readonly authorityUrl: string;
   /** With `https: true`: the PEM certificate of the HTTPS token service (self-signed: trust it as a CA). */
   readonly caCertificate?: string;
+  /**
+   * The token endpoint a browser page signs test users in at (password grant): the plain-HTTP
+   * listener's `<url>/<tenantId>/oauth2/v2.0/token`, which answers CORS and issues tokens with the
+   * authority's issuer. A browser refuses the HTTPS listener's self-signed certificate; loopback
+   * http is a secure context in browsers, so an https page may call it (no mixed-content block).
+   */
+  readonly signInTokenUrl: string;
   readonly tenantId: string;
   /** The tenant's app (client credentials / OBO). */
   readonly clientId: string;
@@ -218,7 +225,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     const issuer = ctx.issuer;
 
     return {
-      url, graphUrl: url, authorityUrl: ctx.authorityUrl, caCertificate: tls?.certificate.certPem, tenantId: tenant.tenantId, clientId: mainApp.clientId, clientSecret: mainApp.clientSecret,
+      url, graphUrl: url, authorityUrl: ctx.authorityUrl, caCertificate: tls?.certificate.certPem, signInTokenUrl: `${url}/${tenant.tenantId}/oauth2/v2.0/token`, tenantId: tenant.tenantId, clientId: mainApp.clientId, clientSecret: mainApp.clientSecret,
       users: tenant.users, tenant, issuer,
       userAssertion: async (mail, lifetimeSec) => {
         const u = tenant.user(mail);

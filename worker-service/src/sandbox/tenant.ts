@@ -69,6 +69,13 @@ export interface SandboxMailbox {
   parent?: SandboxMailbox;
 }
 
+/** A directory role assignment (Graph `directoryRole`; template ids: Entra "Microsoft Entra built-in roles"). */
+export interface SandboxDirectoryRole {
+  readonly displayName: string;
+  /** The role's template id GUID (what tokens carry in `wids`). */
+  readonly roleTemplateId: string;
+}
+
 /** A user of the tenant. */
 export interface SandboxUser {
   /** Object id (GUID). */
@@ -84,6 +91,12 @@ export interface SandboxUser {
   readonly password: string;
   /** Inactive users exist in the directory but their mailbox answers 404 MailboxNotEnabledForRESTAPI. */
   readonly inactive: boolean;
+  /**
+   * Entra directory roles assigned to the user (Graph `directoryRole`: displayName, roleTemplateId).
+   * The user's tokens carry the template ids in `wids`, as Entra's do (Microsoft identity platform
+   * "Access token claims reference", `wids`). Absent: no role.
+   */
+  readonly directoryRoles?: readonly SandboxDirectoryRole[];
   primary?: SandboxMailbox;
   archive?: SandboxMailbox;
 }

@@ -118,10 +118,15 @@ export class TokenIssuer {
     return this.sign({ aud: audience, appid: appId, azp: appId, oid: appId, sub: appId, idtyp: 'app', roles: [...roles] });
   }
 
-  /** A delegated token for a user, `scopes` space-separated in `scp`. */
-  userToken(user: { id: string; userPrincipalName: string; displayName: string }, appId: string, scopes: readonly string[], audience = this.options.graphUrl, lifetimeSec?: number): Promise<string> {
+  /**
+   * A delegated token for a user, `scopes` space-separated in `scp`; the user's directory roles'
+   * template ids in `wids` (Entra sends `wids` when the app's groupMembershipClaims include
+   * DirectoryRole, as the sandbox app's do).
+   */
+  userToken(user: { id: string; userPrincipalName: string; displayName: string; directoryRoles?: readonly { roleTemplateId: string }[] }, appId: string, scopes: readonly string[], audience = this.options.graphUrl, lifetimeSec?: number): Promise<string> {
+    const wids = user.directoryRoles?.length ? { wids: user.directoryRoles.map((r) => r.roleTemplateId) } : {};
     return this.sign(
-      { aud: audience, appid: appId, azp: appId, oid: user.id, sub: user.id, upn: user.userPrincipalName, preferred_username: user.userPrincipalName, name: user.displayName, idtyp: 'user', scp: scopes.join(' ') },
+      { aud: audience, appid: appId, azp: appId, oid: user.id, sub: user.id, upn: user.userPrincipalName, preferred_username: user.userPrincipalName, name: user.displayName, idtyp: 'user', scp: scopes.join(' '), ...wids },
       { lifetimeSec },
     );
   }
