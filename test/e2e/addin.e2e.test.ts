@@ -8,11 +8,12 @@
  *  - errors: a storage account name with capitals shows the inline error; a 403 shows a clear message.
  * Every PST the flows create is downloaded through its read link and must pass the checker.
  *
- * Two bridges, both test-side: the sandbox token service sends no CORS headers and uses a
- * self-signed certificate, so the browser's token request is relayed by Playwright (route.fetch with
- * ignoreHTTPSErrors) and answered with Access-Control-Allow-Origin; and sandbox password-grant
- * tokens carry no admin role, so the admin's token is minted by the sandbox issuer with the Exchange
- * Administrator `wids` after the password is checked (docs/addin.md "Tests").
+ * Sign-in is the pane's own sandbox sign-in, nothing relayed or minted by the test: the pane reads
+ * `sandboxSignIn.tokenUrl` from `GET /api/v1/config` and posts the password grant straight to the
+ * sandbox's plain-HTTP token endpoint (CORS), whose tokens carry the HTTPS authority's issuer. The
+ * browser context does not ignore certificate errors: the sandbox's self-signed HTTPS authority is
+ * never contacted by the browser. The admin is the seeded "Outport Admin" (Exchange Administrator:
+ * its password-grant token carries the role's `wids`); docs/addin.md "Tests".
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,30 +52,25 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
   });
 
   const sandboxUser = (given: string) => stack.sb.users.find((u) => u.givenName === given)!;
-  const ADMIN = 'Megan';
+  /** The seeded admin's given name ("Outport Admin", the one user with a directory role). */
+  const ADMIN = 'Outport';
 
   async function open(theme: 'light' | 'dark' = 'light'): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await browser.newContext({ viewport: { width: 350, height: 900 }, ignoreHTTPSErrors: true, acceptDownloads: true });
+    const context = await browser.newContext({ viewport: { width: 350, height: 900 }, acceptDownloads: true });
     const page = await context.newPage();
     await routeOffice(page, theme);
-    await page.route(`${stack.sb.authorityUrl}/${stack.sb.tenantId}/oauth2/v2.0/token`, async (route) => {
-      const cors = { 'access-control-allow-origin': '*' };
-      const form = new URLSearchParams(route.request().postData() ?? '');
-      const admin = sandboxUser(ADMIN);
-      if (form.get('username')?.toLowerCase() === admin.userPrincipalName.toLowerCase() && form.get('password') === admin.password) {
-        const token = (await stack.bearer(ADMIN, helpers().ADMIN_CLAIMS)).replace(/^Bearer /, '');
-        await route.fulfill({ status: 200, headers: cors, json: { token_type: 'Bearer', access_token: token, expires_in: 3600 } });
-        return;
-      }
-      const res = await route.fetch();
-      await route.fulfill({ response: res, headers: { ...res.headers(), ...cors } });
-    });
+    // Every token request the pane makes, to prove where it went (no route: the browser sends it itself).
+    page.on('request', (r) => { if (/\/oauth2\/v2\.0\/token$/.test(r.url())) tokenRequests.push(r.url()); });
     await page.goto(`${server.url}/taskpane.html`);
     return { page, context };
   }
 
+  const tokenRequests: string[] = [];
+
+  /** Signs in through the pane's form; the pane's own password grant went to the sandbox's sign-in URL. */
   async function signIn(page: Page, given: string): Promise<void> {
     const u = sandboxUser(given);
+    const before = tokenRequests.length;
     await page.getByLabel('Email address').fill(u.userPrincipalName);
     await page.getByLabel('Password').fill(u.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -84,6 +80,9 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
       const alerts = await page.getByRole('alert').allTextContents().catch(() => []);
       throw new Error(`${(err as Error).message}; the pane says: ${alerts.join(' | ') || '(no alert)'}`);
     }
+    const sent = tokenRequests.slice(before);
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(sent)).toEqual(new Set([stack.sb.signInTokenUrl]));
   }
 
   async function fillAzurite(page: Page, accountName: string = stack.az.accountName): Promise<void> {
@@ -114,13 +113,13 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
 
   /** Calls the API from inside the page with the pane's own sign-in (a fresh sandbox token). */
   async function apiFromPage<T>(page: Page, apiPath: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-    const r = await page.evaluate(async ({ apiPath: p, init: i, authority, clientId, user }) => {
+    const r = await page.evaluate(async ({ apiPath: p, init: i, tokenUrl, clientId, user }) => {
       const form = new URLSearchParams({ grant_type: 'password', client_id: clientId, scope: `api://${clientId}/access_as_user`, username: user.u, password: user.p });
-      const tok = await fetch(`${authority}/oauth2/v2.0/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      const tok = await fetch(tokenUrl, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
       const { access_token } = (await tok.json()) as { access_token: string };
       const res = await fetch(p, { method: i.method ?? 'GET', headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' }, body: i.body === undefined ? undefined : JSON.stringify(i.body) });
       return { status: res.status, body: await res.json() };
-    }, { apiPath, init, authority: `${stack.sb.authorityUrl}/${stack.sb.tenantId}`, clientId: stack.sb.clientId, user: await pageUser(page) });
+    }, { apiPath, init, tokenUrl: stack.sb.signInTokenUrl, clientId: stack.sb.clientId, user: await pageUser(page) });
     if (r.status >= 400) throw Object.assign(new Error(`HTTP ${r.status}`), { status: r.status, body: r.body });
     return r.body as T;
   }
@@ -131,6 +130,7 @@ describeWhenAvailable('add-in in Chromium against the worker, sandbox and Azurit
   it('admin: search, select two users, destination, verify, export, both Completed, statistics', async () => {
     const { page, context } = await open('light');
     try {
+      expect(sandboxUser(ADMIN).directoryRoles?.map((r) => r.displayName)).toEqual(['Exchange Administrator']);
       pageUsers.set(page, { u: sandboxUser(ADMIN).userPrincipalName, p: sandboxUser(ADMIN).password });
       await signIn(page, ADMIN);
       await page.getByRole('tab', { name: 'Admin' }).click();

@@ -37,6 +37,14 @@ describe('chooseAuth', () => {
   it('sandbox tenant → password sign-in, whatever the host supports', () => {
     expect(chooseAuth({ ...config, sandbox: true }, office({ NestedAppAuth: '1.1' }), { signInPageUrl: 'https://a/signin.html' }).kind).toBe('sandbox');
   });
+  it('sandbox tenant with sandboxSignIn → the password grant posts to its tokenUrl, not the authority', async () => {
+    const urls: string[] = [];
+    const fetchImpl = (async (url: string) => { urls.push(url); return new Response(JSON.stringify({ access_token: jwt(3600) }), { status: 200 }); }) as unknown as typeof fetch;
+    const tokenUrl = 'http://127.0.0.1:4010/t/oauth2/v2.0/token';
+    await chooseAuth({ ...config, sandbox: true, sandboxSignIn: { tokenUrl } }, office(), { signInPageUrl: 'https://a/signin.html', fetch: fetchImpl }).signIn({ username: 'u@x', password: 'p' });
+    await chooseAuth({ ...config, sandbox: true }, office(), { signInPageUrl: 'https://a/signin.html', fetch: fetchImpl }).signIn({ username: 'u@x', password: 'p' });
+    expect(urls).toEqual([tokenUrl, 'https://login.example/t/oauth2/v2.0/token']);
+  });
   it('NestedAppAuth 1.1 → NAA', () => {
     expect(chooseAuth(config, office({ NestedAppAuth: '1.1' }), { signInPageUrl: 'https://a/signin.html' }).kind).toBe('naa');
   });
