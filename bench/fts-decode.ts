@@ -1,5 +1,5 @@
 /**
- * `node bin/run-ts.js bench/fts-decode.ts`: the CPU cost of the Graph source's per-item path for
+ * `npm run bench:fts-decode` (node bin/run-ts.js bench/fts-decode.ts): the CPU cost of the Graph source's per-item path for
  * full-fidelity items (docs/benchmarks.md, section Graph): base64 decode of exportItems `data`,
  * FastTransfer decode (convert/fts, MS-OXCFXICS) into a MapiItem, SHA-256 of the bytes.
  *
