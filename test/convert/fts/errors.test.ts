@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import {
-  decodeExportItem, decodeFtsMessage, encodeFtsMessage, frameExportData, FtsDecodeError, FtsEncodeError, MAX_EMBEDDED_MESSAGE_DEPTH,
+  base64ToBytes, decodeExportItem, decodeFtsMessage, encodeFtsMessage, frameExportData, FtsDecodeError, FtsEncodeError, MAX_EMBEDDED_MESSAGE_DEPTH,
   parseExportFraming, streamToInputOffset,
 } from '../../../worker-service/src/convert/fts';
 import { PropertyBag, newMapiItem } from '../../../worker-service/src/mapi/item';
@@ -139,3 +139,27 @@ describe('fuzz smoke: random and mutated input fails only with FtsDecodeError', 
     }), { numRuns: 500 });
   });
 });
+
+describe('base64ToBytes: the fast path for clean padded text gives what the checked path gives', () => {
+  /** The checked reading on its own (whitespace dropped, every other character must be base64). */
+  const checked = (text: string): Uint8Array | string => {
+    const clean = text.replace(/\s+/g, '');
+    const bad = /[^A-Za-z0-9+/=_-]/.exec(clean);
+    return bad ? `BadBase64@${bad.index}` : new Uint8Array(Buffer.from(clean, 'base64'));
+  };
+  const actual = (text: string): Uint8Array | string => {
+    try { return new Uint8Array(base64ToBytes(text)); } catch (e) { return `${(e as FtsDecodeError).reason}@${(e as FtsDecodeError).offset}`; }
+  };
+  it('on random bytes as base64, and on text mixing the alphabet, padding, whitespace and stray characters', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+      const text = Buffer.from(b).toString('base64');
+      expect(actual(text)).toEqual(new Uint8Array(b));
+      expect(actual(text)).toEqual(checked(text));
+    }), { numRuns: 300 });
+    const chars = fc.constantFrom(...'ABCXYZabcxyz0189+/-_='.split(''), ' ', '\n', '!', '$', 'é', '.');
+    fc.assert(fc.property(fc.array(chars, { maxLength: 24 }).map((a) => a.join('')), (text) => {
+      expect(actual(text)).toEqual(checked(text));
+    }), { numRuns: 2000 });
+  });
+});
+
