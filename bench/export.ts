@@ -32,6 +32,8 @@
  *   --runner tsx     the export children run TypeScript through tsx (default: JavaScript compiled by
  *                    tsc into node_modules/.cache/outport-bench-export, as a deployed worker runs;
  *                    tsx holds the transpiled sources and source maps: ~+60 MB RSS)
+ *   --build-dir DIR  where the compiled children go (default node_modules/.cache/outport-bench-export;
+ *                    give another one to run two benchmarks at once)
  * The last line is key=value pairs.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -77,6 +79,7 @@ interface Args {
   heapSnapshotDir?: string;
   nodeArgs: string[];
   runner: 'compiled' | 'tsx';
+  buildDir: string;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -95,7 +98,7 @@ function parseArgs(argv: string[]): Args {
   return {
     sizesMb, latencyMs, splitSizeBytes: Math.round(splitMb * MiB), keep: argv.includes('--keep'), live: argv.includes('--live'),
     ...(snap ? { heapSnapshotDir: path.resolve(snap) } : {}), nodeArgs: (get('node-args') ?? '').split(/\s+/).filter(Boolean),
-    runner: get('runner') === 'tsx' ? 'tsx' : 'compiled',
+    runner: get('runner') === 'tsx' ? 'tsx' : 'compiled', buildDir: path.resolve(get('build-dir') ?? DEFAULT_BUILD_DIR),
   };
 }
 
@@ -229,8 +232,8 @@ interface ExportReport {
   peakHeapUsed: number; peakExternal: number; peakArrayBuffers: number;
   /** With `live`: heapUsed after a full collection at the first sample past 10 % of the items, and at the last sample before the end. */
   liveHeapEarly?: number; liveHeapLate?: number;
-  /** Items done at those two samples. */
-  liveItemsEarly?: number; liveItemsLate?: number;
+  /** Items done at those two samples, and `external` (ArrayBuffers: typed-array bookkeeping, buffers) after the same collections. */
+  liveItemsEarly?: number; liveItemsLate?: number; liveExternalEarly?: number; liveExternalLate?: number;
   cpuMs: number;
   /** [seconds, rss MB, heapUsed MB, external MB, items] every sample. */
   samples: [number, number, number, number, number][];
@@ -253,15 +256,15 @@ async function exportOne(job: ExportJob): Promise<void> {
   const cpu0 = process.cpuUsage();
   const gc = job.live ? (globalThis as { gc?: () => void }).gc : undefined;
   if (job.live && !gc) throw new Error('--live needs the child to run with --expose-gc');
-  let liveEarly: [number, number] | undefined;
-  let liveLate: [number, number] | undefined;
+  let liveEarly: [number, number, number] | undefined;
+  let liveLate: [number, number, number] | undefined;
   let snapped = false;
   const sample = () => {
     gc?.();
     const m = process.memoryUsage();
     if (gc && items > 0) {
-      liveEarly ??= items >= 0.1 * expectedItems ? [items, m.heapUsed] : undefined;
-      if (items < expectedItems) liveLate = [items, m.heapUsed];
+      liveEarly ??= items >= 0.1 * expectedItems ? [items, m.heapUsed, m.external] : undefined;
+      if (items < expectedItems) liveLate = [items, m.heapUsed, m.external];
     }
     peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
     peaks.external = Math.max(peaks.external, m.external);
@@ -290,7 +293,9 @@ async function exportOne(job: ExportJob): Promise<void> {
     kind: 'report', items: result.itemsExported, sourceBytes: result.sourceBytes, pstBytes: result.bytesExported, parts: result.parts.length,
     errors: result.errors, outcome: result.outcome, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024,
     peakHeapUsed: peaks.heapUsed, peakExternal: peaks.external, peakArrayBuffers: peaks.arrayBuffers,
-    ...(liveEarly && liveLate ? { liveItemsEarly: liveEarly[0], liveHeapEarly: liveEarly[1], liveItemsLate: liveLate[0], liveHeapLate: liveLate[1] } : {}), cpuMs: (cpu.user + cpu.system) / 1000, samples,
+    ...(liveEarly && liveLate ? {
+      liveItemsEarly: liveEarly[0], liveHeapEarly: liveEarly[1], liveExternalEarly: liveEarly[2], liveItemsLate: liveLate[0], liveHeapLate: liveLate[1], liveExternalLate: liveLate[2],
+    } : {}), cpuMs: (cpu.user + cpu.system) / 1000, samples,
   };
   process.send!(report, () => process.exit(0));
 }
@@ -320,24 +325,27 @@ async function startAzurite(dir: string): Promise<{ port: number; proc: ChildPro
   return { port, proc };
 }
 
-/** Where the export children's compiled JavaScript goes (under node_modules so that imports resolve). */
-const BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench-export');
+/** Where the export children's compiled JavaScript goes by default (under node_modules so that imports resolve). */
+const DEFAULT_BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench-export');
 
 /**
  * Compiles this file and what it imports with tsc (the project's tsconfig, CommonJS, no source maps)
- * and returns the compiled entry's path. @throws Error listing the compiler's errors
+ * and returns the compiled entry's path. @throws Error when tsc emits nothing
  */
-function compileChild(): string {
+function compileChild(buildDir: string): string {
   // loaded here, not at the top: the children should not hold the compiler
   const ts = require('typescript') as typeof TS;
   const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!config) throw new Error('cannot read tsconfig.json');
-  const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: BUILD_DIR, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
+  const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: buildDir, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
   const program = ts.createProgram([__filename], options);
   const emitted = program.emit();
-  const errors = ts.getPreEmitDiagnostics(program).concat(emitted.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0 || emitted.emitSkipped) throw new Error(`tsc: ${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' })}`);
-  return path.join(BUILD_DIR, path.relative(path.resolve(__dirname, '..'), __filename).replace(/\.ts$/, '.js'));
+  const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' };
+  if (emitted.emitSkipped) throw new Error(`tsc emitted nothing: ${ts.formatDiagnostics(emitted.diagnostics, host)}`);
+  // Type errors do not stop the emit (a file another session is editing right now); they are shown.
+  const typeErrors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
+  if (typeErrors.length > 0) console.warn(`bench:export: compiled with type errors:\n${ts.formatDiagnostics(typeErrors, host)}`);
+  return path.join(buildDir, path.relative(path.resolve(__dirname, '..'), __filename).replace(/\.ts$/, '.js'));
 }
 
 /** Runs one export child (compiled entry, or through tsx when `entry` is undefined) and returns its report. */
@@ -367,7 +375,7 @@ async function main(): Promise<void> {
   if (argv.includes('--serve')) { await serve(args); return; }
 
   const t0 = performance.now();
-  const entry = args.runner === 'compiled' ? compileChild() : undefined;
+  const entry = args.runner === 'compiled' ? compileChild(args.buildDir) : undefined;
   const compileS = (performance.now() - t0) / 1000;
   const azDir = mkdtempSync(path.join(tmpdir(), 'outport-bench-export-azurite-'));
   const az = await startAzurite(azDir);
@@ -398,7 +406,10 @@ async function main(): Promise<void> {
       const meanItem = r.sourceBytes / r.items;
       const boundGbh = (boundItemsPerS * meanItem / 1e9) * 3600;
       console.log(`${m.mail}: ${fmt(r.items)} items, ${fmt(r.sourceBytes / MB)} MB source → ${fmt(r.pstBytes / MB)} MB PST in ${r.parts} part(s), ${fmt(s, 1)} s: ${fmt(gbh, 2)} GB/h source (${fmt(r.items / s)} items/s; bound ${fmt(boundGbh, 1)} GB/h at ${fmt(meanItem)} B an item: ratio ${(gbh / boundGbh).toFixed(3)}), ${fmt((r.pstBytes / 1e9) / (s / 3600), 2)} GB/h PST; CPU ${fmt(r.cpuMs / r.ms * 100)} % of wall; peak RSS ${fmt(r.maxRssBytes / MB)} MB, heap ${fmt(r.peakHeapUsed / MB)} MB, external ${fmt(r.peakExternal / MB)} MB (array buffers ${fmt(r.peakArrayBuffers / MB)} MB)`);
-      if (r.liveHeapEarly !== undefined && r.liveHeapLate !== undefined) console.log(`  live heap (after a full GC): ${fmt(r.liveHeapEarly / MB, 1)} MB at ${fmt(r.liveItemsEarly!)} items, ${fmt(r.liveHeapLate / MB, 1)} MB at ${fmt(r.liveItemsLate!)}: ${fmt((r.liveHeapLate - r.liveHeapEarly) / Math.max(1, r.liveItemsLate! - r.liveItemsEarly!))} B an item`);
+      if (r.liveHeapEarly !== undefined && r.liveHeapLate !== undefined) {
+        const d = Math.max(1, r.liveItemsLate! - r.liveItemsEarly!);
+        console.log(`  live memory (after a full GC): heap ${fmt(r.liveHeapEarly / MB, 1)} MB at ${fmt(r.liveItemsEarly!)} items, ${fmt(r.liveHeapLate / MB, 1)} MB at ${fmt(r.liveItemsLate!)}: ${fmt((r.liveHeapLate - r.liveHeapEarly) / d)} B an item; external ${fmt(r.liveExternalEarly! / MB, 1)} → ${fmt(r.liveExternalLate! / MB, 1)} MB: ${fmt((r.liveExternalLate! - r.liveExternalEarly!) / d)} B an item`);
+      }
       const every = Math.max(1, Math.ceil(r.samples.length / 12));
       console.log(`  memory over time [s, rss MB, heap MB, external MB, items]: ${r.samples.filter((_, j) => j % every === 0 || j === r.samples.length - 1).map((x) => `[${x.join(',')}]`).join(' ')}`);
       if (!args.keep) await deleteContainer(blobEndpoint, container);
