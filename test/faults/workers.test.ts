@@ -8,7 +8,7 @@
  *  b. Redis restarted mid-run (SIGTERM, 2 s down, started again on its append-only file): jobs complete;
  *  c. 5 % of Blob requests failing (503 or a reset connection, fault proxy before Azurite): the parts
  *     are byte-identical to a clean run of the same items (the worker derives each part's PST record
- *     key from project, item and part — cli/worker.ts partRecordKey — the only writer input that is
+ *     key from project, item and part — jobs/runner.ts partRecordKey — the only writer input that is
  *     not the items; manifests differ only in closedAt);
  *  d. 50 % of Graph requests answered 429 for 30 s: jobs complete, and the sandbox's maximum of
  *     requests in flight per mailbox, over all workers, stays ≤ 4 (one running job per mailbox).

@@ -23,7 +23,6 @@
  * Exit codes: 0 stopped by a signal; 1 the backend failed to open (Redis unreachable, wrong key);
  * 2 bad usage or an unusable tenant config.
  */
-import { createHash } from 'node:crypto';
 import { graphAccessForTenant } from '../api/graph-access';
 import { createApiLogger } from '../api/logging';
 import { jobDepsBuilder } from '../api/worker';
@@ -38,14 +37,6 @@ import { parseArgs, UsageError } from './args';
 
 /** The usage line. */
 export const WORKER_USAGE = 'outport worker --queue redis://HOST:PORT --tenant-config FILE [--concurrency 4] [--lease-seconds 60] [--stop-timeout-seconds 30] [--graph-max-retries 10] [--prefix outport] [--worker-id ID]';
-
-/**
- * The record key of part `partIndex` of an item's PST: SHA-256("outport-pst-record-key", project
- * id, item id, part index), first 16 bytes. Stable across runs and workers; distinct per file.
- */
-export function partRecordKey(projectId: string, itemId: string, partIndex: number): Uint8Array {
-  return createHash('sha256').update(`outport-pst-record-key\0${projectId}\0${itemId}\0${partIndex}`).digest().subarray(0, 16);
-}
 
 function intFlag(flags: Map<string, string>, name: string, def: number, min: number, max: number): number {
   const v = flags.get(name);
@@ -117,22 +108,15 @@ export async function run(argv: string[]): Promise<number> {
     throw e;
   }
   const graph = graphAccessForTenant(config, { retry: { maxRetries: args.graphMaxRetries } });
-  // Which job a destination belongs to, for the record keys (runExport sees the deps, not the job).
-  const owners = new WeakMap<object, { projectId: string; itemId: string }>();
   const build = jobDepsBuilder({ backend, graph }, new Map());
+  // runExport passed in, not loaded lazily: the tsx CommonJS loader of bin/outport.js cannot resolve
+  // the runner's import(). The runner derives each part's record key from project, item and part.
   const runner = new Runner({
     queue: backend.queue, logger: logger.child({ component: 'runner' }), concurrency: args.concurrency, leaseMs: args.leaseMs,
     pollMs: Math.min(1000, Math.max(100, Math.floor(args.leaseMs / 10))),
     ...(args.workerId ? { workerId: args.workerId } : {}),
-    buildDeps: async (claimed, signal): Promise<JobDeps> => {
-      const deps = await build(claimed, signal);
-      owners.set(deps.destination, { projectId: claimed.project.id, itemId: claimed.item.id });
-      return deps;
-    },
-    runExport: async (request: ExportRequest, deps: ExportDeps) => {
-      const owner = owners.get(deps.destination);
-      return runExport(request, owner ? { ...deps, recordKey: (i: number) => partRecordKey(owner.projectId, owner.itemId, i) } : deps);
-    },
+    buildDeps: (claimed, signal): Promise<JobDeps> => build(claimed, signal),
+    runExport,
   });
   runner.start();
   const handle = { runner, stop: (o: { graceful?: boolean; timeoutMs?: number }) => runner.stop(o) };

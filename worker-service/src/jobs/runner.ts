@@ -13,8 +13,9 @@
  * any other throw → Failed with the error's code and a scrubbed message; a lost lease → nothing
  * (the job belongs to someone else now); `stop()` → the job is released for another worker.
  */
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ExportDeps, ExportSource } from '../export/run';
+import { runExport as defaultRunExport, type ExportDeps, type ExportSource } from '../export/run';
 import type { ExportCheckpoint, ExportProgress, ExportRequest, ExportResult } from '../export/types';
 import type { SourceOptions } from '../graph/source-types';
 import type { Destination } from '../storage/destination';
@@ -35,6 +36,16 @@ export interface JobDeps {
   checkpoint?: ExportCheckpoint;
   /** Called when the job ends (close clients, drop tokens). */
   close?: () => Promise<void>;
+}
+
+/**
+ * The PidTagRecordKey of part `partIndex` (1-based) of an item's PST: the first 16 bytes of
+ * SHA-256("outport-pst-record-key", project id, item id, part index). Stable across runs, workers
+ * and takeovers, distinct per file — so a part written again (resume, takeover, a repeated pass)
+ * is byte-identical to the first writing (MS-PST 2.4.3.1: the store's record key is otherwise free).
+ */
+export function partRecordKey(projectId: string, itemId: string, partIndex: number): Uint8Array {
+  return createHash('sha256').update(`outport-pst-record-key\0${projectId}\0${itemId}\0${partIndex}`).digest().subarray(0, 16);
 }
 
 /** The export function (export/run.ts runExport), injectable for tests. */
@@ -70,7 +81,7 @@ export interface RunnerOptions {
   pollMs?: number;
   /** Claim only these actions (default all). */
   actions?: JobAction[];
-  /** Default export/run.ts runExport (loaded on first use). */
+  /** Default export/run.ts runExport. */
   runExport?: RunExport;
   /** Default jobs/verify.ts verifyItem. */
   verify?: VerifyFn;
@@ -267,9 +278,10 @@ export class Runner {
         await finish(() => queue.complete(lease, { action: 'verify', verification }), verification.ok ? 'verified' : 'verification failed');
         return;
       }
-      const runExport = this.#o.runExport ?? (await import('../export/run')).runExport;
+      const runExport = this.#o.runExport ?? defaultRunExport;
       const result = await runExport(exportRequestFor(claimed), {
         source: deps.source, destination: deps.destination, checkpoint: deps.checkpoint ?? queue.checkpoint(lease),
+        recordKey: (partIndex: number) => partRecordKey(claimed.project.id, claimed.item.id, partIndex),
         onProgress: (p) => { progress = p; progressDirty = true; }, signal: controller.signal,
       });
       if (result.outcome === 'Cancelled' && this.#stopping && !lost) {
