@@ -283,3 +283,25 @@ test('a writer failure of one item is recorded (subject only with logSubjects) a
     expect(r.notices).toEqual([{ code: 'DeltaResync', message: 'the saved deltaLink was refused (410): re-listed in full', folderPath: 'Inbox' }]);
   }
 });
+
+test('a full pass that starts over with fewer parts removes the earlier run\'s higher-numbered parts of the same mailbox, and no other mailbox\'s', async () => {
+  const dest = new MemoryDestination();
+  const first = await runExport(request('Adele', { splitSizeBytes: MiB }), { source, destination: dest, checkpoint: new MemoryCheckpoint() });
+  expect(first.parts.length).toBeGreaterThanOrEqual(2);
+  // A foreign part numbered high under the same name (only possible by hand: validation refuses
+  // duplicate names) must survive.
+  const foreign = { version: 1, part: { name: 'adele-9.pst', index: 9, sizeBytes: 3, sha256: 'x' }, mailbox: { source: 'someone@else.test', archive: false }, pass: 'full', closedAt: new Date(0).toISOString(), items: [] };
+  await dest.putSmall('adele-9.pst', new Uint8Array([1, 2, 3]), 'application/octet-stream');
+  await dest.putSmall('adele-9.pst.manifest.json', Buffer.from(JSON.stringify(foreign)), 'application/json');
+  // Start over (a fresh checkpoint, as the jobs layer does for a new full pass) with a big split: one part.
+  const again = await runExport(request('Adele'), { source, destination: dest, checkpoint: new MemoryCheckpoint() });
+  expect(partNames(again.parts)).toEqual(['adele.pst']);
+  const stale = first.parts.slice(1).map((p) => p.name);
+  for (const name of stale) {
+    expect(dest.objects.has(name)).toBe(false);
+    expect(dest.objects.has(`${name}.manifest.json`)).toBe(false);
+  }
+  expect(again.notices.map((n) => n.code)).toContain('StalePartsRemoved');
+  expect(dest.objects.has('adele-9.pst')).toBe(true);
+  expect(await manifestIds(dest, ['adele.pst'])).toEqual(truthIds(user('Adele').primary!));
+});

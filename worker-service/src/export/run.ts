@@ -22,6 +22,7 @@ import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, partFileName, type
 import type { Destination, PartSink } from '../storage/destination';
 import { ExportError } from './errors';
 import { ManifestBuilder, manifestMailbox, manifestName } from './manifest';
+import { removeStaleParts } from './stale-parts';
 import type { ExportCheckpoint, ExportItemError, ExportNotice, ExportProgress, ExportRequest, ExportResult, FinishedPart, PartManifest } from './types';
 
 /** Least time between two progress reports when the request does not say (ms). */
@@ -336,6 +337,14 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
       return { outcome: 'Cancelled', itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, notices, startedAt, finishedAt: new Date(now()).toISOString() };
     }
     throw e;
+  }
+
+  // Parts of this PST name above the last recorded one are an earlier run's leftovers (a full pass
+  // that started over and wrote fewer parts, or a part committed but never recorded): remove them.
+  const lastIndex = Math.max(firstPartIndex - 1, ...parts.map((p) => p.index));
+  const stale = await removeStaleParts(destination, request.pstName, lastIndex, request.mailbox, signal);
+  if (stale.length > 0 && notices.length < MAX_NOTICES) {
+    notices.push({ code: 'StalePartsRemoved', message: `removed ${stale.length} object(s) left by an earlier run above part ${lastIndex}: ${stale.join(', ')}` });
   }
 
   if (pass === 'full') await checkpoint.saveDeltaLinks(deltaLinks);
