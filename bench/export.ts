@@ -31,7 +31,7 @@
  *   --node-args      extra node flags of the export children (memory experiments)
  *   --runner tsx     the export children run TypeScript through tsx (default: JavaScript compiled by
  *                    tsc into node_modules/.cache/outport-bench-export, as a deployed worker runs;
- *                    tsx holds the transpiled sources and source maps: ~+60 MB RSS)
+ *                    through tsx the child's peak RSS was ~35-40 MB higher)
  *   --build-dir DIR  where the compiled children go (default node_modules/.cache/outport-bench-export;
  *                    give another one to run two benchmarks at once)
  * The last line is key=value pairs.
