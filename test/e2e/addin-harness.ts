@@ -163,6 +163,6 @@ export function ui(loc: Locator) {
       const v = await loc.first().getAttribute(name, { timeout: 200 });
       return v !== null && (typeof value === 'string' ? v === value : value.test(v));
     }, `attribute ${name}=${String(value)}`, o.timeout),
-    toBeFocused: (o: T = {}) => poll(() => loc.first().evaluate((el) => el === document.activeElement || el.contains(document.activeElement)), 'focus', o.timeout),
+    toBeFocused: (o: T = {}) => poll(() => loc.first().evaluate((el) => el === document.activeElement || (el as unknown as { contains(other: unknown): boolean }).contains(document.activeElement)), 'focus', o.timeout),
   };
 }

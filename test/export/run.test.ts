@@ -301,7 +301,7 @@ test('a full pass that starts over with fewer parts removes the earlier run\'s h
     expect(dest.objects.has(name)).toBe(false);
     expect(dest.objects.has(`${name}.manifest.json`)).toBe(false);
   }
-  expect(again.notices.map((n) => n.code)).toContain('StalePartsRemoved');
+  expect((again.notices ?? []).map((n) => n.code)).toContain('StalePartsRemoved');
   expect(dest.objects.has('adele-9.pst')).toBe(true);
   expect(await manifestIds(dest, ['adele.pst'])).toEqual(truthIds(user('Adele').primary!));
 });
