@@ -2,7 +2,7 @@
  * The checker (worker-service/src/pst/check.ts): nothing found in Outlook-made samples and in our
  * writer's output; every fault class injected into a valid file is found with its code.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { checkPst, checkPstSource, formatFindings, type CheckReport } from '../../worker-service/src/pst/check';
@@ -70,6 +70,7 @@ async function editTableCell(bytes: Uint8Array, tableNid: number, rowId: number,
 
 let tmp: string;
 beforeAll(() => { tmp = mkdtempSync(path.join(tmpdir(), 'outport-check-')); });
+afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
 async function checkBytes(bytes: Uint8Array, name = 'mutated.pst'): Promise<CheckReport> {
   // Half the runs through a file (the public path API), half in memory.
   const file = path.join(tmp, name);
