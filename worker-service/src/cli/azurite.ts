@@ -1,7 +1,6 @@
 /**
  * Azurite's blob service (npm `azurite` 3.35.0, the Azure Storage emulator) as a child process, for
- * `outport start`'s embedded default. The tests have their own harness (test/harness/azurite.ts);
- * this is the production copy: it runs Azurite's entry point with this Node (no shell, so it works
+ * `outport start`'s embedded default and the tests' harness (test/harness/azurite.ts): it runs Azurite's entry point with this Node (no shell, so it works
  * on Windows too), on a free port of 127.0.0.1, in memory or persisted in a directory.
  *
  * Azurite README: "Default Storage Account" (devstoreaccount1 and its well-known key, which is public
@@ -22,6 +21,8 @@ export interface AzuriteService {
   accountName: string;
   /** Azurite's documented development key (public). */
   accountKey: string;
+  /** Azurite's working directory: the `location`, or a temporary one removed at stop. */
+  workDir: string;
   /** Stops the process (SIGTERM, SIGKILL after 3 s) and removes a temporary working directory. */
   stop(): Promise<void>;
 }
@@ -34,6 +35,8 @@ export interface AzuriteServiceOptions {
   port?: number;
   /** Startup timeout, ms; default 30,000. */
   timeoutMs?: number;
+  /** In memory only: cap of Azurite's extent store, MB (`--extentMemoryLimit`); default Azurite's own. */
+  extentMemoryLimitMb?: number;
 }
 
 /** The path of Azurite's blob entry point (node_modules/azurite/dist/src/blob/main.js). @throws Error when azurite is not installed */
@@ -58,6 +61,7 @@ export async function startAzuriteService(options: AzuriteServiceOptions = {}): 
   const args = [
     main, '--blobHost', '127.0.0.1', '--blobPort', String(options.port ?? 0),
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    ...(!options.location && options.extentMemoryLimitMb ? ['--extentMemoryLimit', String(options.extentMemoryLimitMb)] : []),
     '--skipApiVersionCheck', '--loose', '--silent', '--disableTelemetry',
   ];
   const env = { ...process.env };
@@ -90,6 +94,7 @@ export async function startAzuriteService(options: AzuriteServiceOptions = {}): 
     port,
     accountName: DEVELOPMENT_STORAGE.accountName,
     accountKey: DEVELOPMENT_STORAGE.accountKey,
+    workDir: (options.location ?? tempDir)!,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         process.removeListener('exit', killOnExit);
