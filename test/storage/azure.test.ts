@@ -150,6 +150,35 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     expect((await dest.list('')).map((o) => o.name)).toEqual(['tiny.pst']);
   });
 
+  /** `bytes` in chunks of `size` through one reused buffer (as the manifest spill yields them); throws after `failAfter` chunks. */
+  async function* chunked(bytes: Buffer, size: number, failAfter = Infinity): AsyncGenerator<Uint8Array> {
+    const buf = Buffer.alloc(size);
+    for (let o = 0, n = 0; o < bytes.length; o += size, n++) {
+      if (n >= failAfter) throw new Error('the producer failed');
+      const c = bytes.copy(buf, 0, o, Math.min(bytes.length, o + size));
+      yield buf.subarray(0, c);
+    }
+  }
+
+  test('putStream: several blocks (Put Block List) or one (Put Blob) equal the bytes, sha256 metadata; a failure mid-stream commits nothing and an earlier blob stays', async () => {
+    const dest = createDestination(keyed('streams'), { azure: { blockSizeBytes: 64 * 1024, retry: FAST_RETRY } });
+    await dest.ensure();
+    const bytes = Buffer.from(Array.from({ length: 30_000 }, (_, i) => `{"sourceId":"id-${i}"}`).join(',\n')); // ~650 KB: ~10 blocks of 64 KiB
+    await dest.putStream('big.pst.manifest.json', chunked(bytes, 50_000), 'application/json');
+    const got = await download('streams', 'big.pst.manifest.json');
+    expect(got.bytes.equals(bytes)).toBe(true);
+    expect(got.metadata).toMatchObject({ [CREATED_BY_KEY]: 'outport', sha256: sha256(bytes) });
+    expect(got.contentType).toBe('application/json');
+    const blocks = await service.getContainerClient('streams').getBlockBlobClient('big.pst.manifest.json').getBlockList('committed');
+    expect(blocks.committedBlocks!.length).toBe(Math.ceil(bytes.length / (64 * 1024)));
+    await dest.putStream('small.json', chunked(Buffer.from('{"a":1}'), 3), 'application/json');
+    expect(Buffer.from((await dest.getSmall('small.json'))!).toString()).toBe('{"a":1}');
+    await expect(dest.putStream('big.pst.manifest.json', chunked(Buffer.alloc(400_000, 7), 50_000, 5), 'application/json')).rejects.toThrow('the producer failed');
+    await expect(dest.putStream('half.pst.manifest.json', chunked(bytes, 50_000, 4), 'application/json')).rejects.toThrow('the producer failed');
+    expect((await download('streams', 'big.pst.manifest.json')).bytes.equals(bytes)).toBe(true);
+    expect((await dest.list('')).map((o) => o.name)).toEqual(['big.pst.manifest.json', 'small.json']);
+  });
+
   test('an empty part commits an empty blob', async () => {
     const dest = createDestination(keyed('empty'), { azure: { retry: FAST_RETRY } });
     await dest.ensure();

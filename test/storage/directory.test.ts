@@ -98,6 +98,31 @@ test('small objects, list, delete; names with separators are refused', async () 
   expect(await dest.readUrl('x')).toBeUndefined();
 });
 
+/** `bytes` in chunks of `size` through one reused buffer (as the manifest spill yields them); throws after `failAfter` chunks. */
+async function* chunked(bytes: Buffer, size: number, failAfter = Infinity): AsyncGenerator<Uint8Array> {
+  const buf = Buffer.alloc(size);
+  for (let o = 0, n = 0; o < bytes.length; o += size, n++) {
+    if (n >= failAfter) throw new Error('the producer failed');
+    const c = bytes.copy(buf, 0, o, Math.min(bytes.length, o + size));
+    yield buf.subarray(0, c);
+  }
+}
+
+test('putStream: a streamed object equals its bytes (sha256 in the sidecar); a failure mid-stream leaves no object and no .partial, an earlier one stays', async () => {
+  const dest = createDestination(dirConfig(join(root, 'd')));
+  await dest.ensure();
+  const bytes = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `{"sourceId":"id-${i}"}`).join(',\n'));
+  await dest.putStream('m.pst.manifest.json', chunked(bytes, 65_536), 'application/json');
+  expect(Buffer.from((await dest.getSmall('m.pst.manifest.json'))!).equals(bytes)).toBe(true);
+  expect((await dest.list('m.'))[0].metadata).toMatchObject({ contenttype: 'application/json', sha256: sha256(bytes) });
+  await expect(dest.putStream('m.pst.manifest.json', chunked(Buffer.alloc(300_000, 7), 65_536, 2), 'application/json')).rejects.toThrow('the producer failed');
+  await expect(dest.putStream('n.pst.manifest.json', chunked(bytes, 65_536, 3), 'application/json')).rejects.toThrow('the producer failed');
+  expect(Buffer.from((await dest.getSmall('m.pst.manifest.json'))!).equals(bytes)).toBe(true);
+  expect(readdirSync(join(root, 'd')).filter((n) => n.endsWith(PARTIAL_SUFFIX) || n.startsWith('n.'))).toEqual([]);
+  await dest.putStream('empty.json', chunked(Buffer.alloc(0), 10), 'application/json');
+  expect((await dest.getSmall('empty.json'))!.length).toBe(0);
+});
+
 test('deleteContainer refuses a directory Outport did not create, and deletes one it did', async () => {
   const theirs = join(root, 'theirs');
   mkdirSync(theirs);

@@ -42,6 +42,16 @@ export interface Destination {
   openPart(name: string, signal?: AbortSignal): Promise<PartSink>;
   /** Writes a small object (a part's manifest JSON, a probe) in one request. */
   putSmall(name: string, bytes: Uint8Array, contentType: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * Writes an object streamed from `chunks` (a part's manifest: tens of MB for a large part), never
+   * holding it whole. Atomic: the object appears (or replaces an earlier one of the name) only once
+   * every chunk is stored; when `chunks` throws, the signal fires or the storage fails, nothing of
+   * it is visible and an earlier object of the name stays as it was. Each chunk is used before the
+   * next one is asked for (a producer may reuse its buffer). Azure: staged blocks + "Put Block
+   * List" (or one "Put Blob" when it fits one block); directory: a ".partial" file renamed.
+   * Stores metadata `sha256` of the bytes. @throws what `chunks` throws, or a StorageError
+   */
+  putStream(name: string, chunks: AsyncIterable<Uint8Array>, contentType: string, signal?: AbortSignal): Promise<void>;
   /** Reads a small object whole; undefined when absent. */
   getSmall(name: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
   /** Objects whose names start with `prefix`. */

@@ -100,6 +100,39 @@ export class DirectoryDestination implements Destination {
     }
   }
 
+  /**
+   * Writes `name` from streamed chunks (Destination.putStream): into "<name>.partial", synced, then
+   * renamed, so a failure leaves no "<name>" (and an earlier one stays as it was). Sidecar: content
+   * type and sha256 of the bytes.
+   */
+  async putStream(name: string, chunks: AsyncIterable<Uint8Array>, contentType: string, signal?: AbortSignal): Promise<void> {
+    const target = this.file(name);
+    const partial = target + PARTIAL_SUFFIX;
+    const hash = createHash('sha256');
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(partial, 'w');
+      let length = 0;
+      for await (const chunk of chunks) {
+        signal?.throwIfAborted();
+        hash.update(chunk);
+        await writeFully(handle, chunk, length);
+        length += chunk.length;
+      }
+      signal?.throwIfAborted();
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(partial, target);
+      await this.writeMeta(name, { contenttype: contentType, [CREATED_BY_KEY]: CREATED_BY_VALUE, sha256: hash.digest('hex') });
+    } catch (err) {
+      await handle?.close().catch(() => undefined);
+      await rm(partial, { force: true }).catch(() => undefined);
+      if (signal?.aborted && err === signal.reason) throw err;
+      throw err instanceof StorageError || (err as NodeJS.ErrnoException).code === undefined ? err : mapFsError(err, `write ${target}`);
+    }
+  }
+
   async getSmall(name: string): Promise<Uint8Array | undefined> {
     try {
       return await readFile(this.file(name));
