@@ -1,8 +1,9 @@
 /**
  * A Destination kept in memory for the export tests (storage/destination.ts contract): parts are
  * committed only at close (an aborted or failed part leaves nothing, an earlier object of the name
- * stays until then), SHA-256 of the stored bytes, and a fault knob: `failAppendOnce` throws from one
- * append of a chosen part (a storage failure mid-part).
+ * stays until then), SHA-256 of the stored bytes, and fault knobs: `failAppendOnce` throws from one
+ * append of a chosen part (a storage failure mid-part), `failStreamOnce` from a streamed object
+ * (a failure mid-manifest).
  */
 import { createHash } from 'node:crypto';
 import type { Destination, PartSink, StoredObject, StoredPart } from '../../worker-service/src/storage/destination';
@@ -17,6 +18,11 @@ export class MemoryDestination implements Destination {
   readonly aborted: string[] = [];
   /** Throw once from the Nth append (1-based) of the part with this name. */
   failAppendOnce?: { part: string; append: number };
+
+  /** Throw once from putStream of an object whose name ends with `suffix`, once `afterBytes` were received. */
+  failStreamOnce?: { suffix: string; afterBytes: number };
+  /** Objects written through putStream, in order (names). */
+  readonly streamed: string[] = [];
 
   async ensure(): Promise<void> {}
 
@@ -63,6 +69,25 @@ export class MemoryDestination implements Destination {
   async putSmall(name: string, bytes: Uint8Array, _contentType: string, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
     this.objects.set(name, { bytes: Buffer.from(bytes), metadata: {} });
+  }
+  /** Committed at the end only (Destination.putStream): a failure mid-stream leaves nothing. */
+  async putStream(name: string, chunks: AsyncIterable<Uint8Array>, _contentType: string, signal?: AbortSignal): Promise<void> {
+    const got: Buffer[] = [];
+    let bytes = 0;
+    for await (const c of chunks) {
+      signal?.throwIfAborted();
+      got.push(Buffer.from(c)); // copied: the producer may reuse its buffer
+      bytes += c.length;
+      const f = this.failStreamOnce;
+      if (f && name.endsWith(f.suffix) && bytes >= f.afterBytes) {
+        this.failStreamOnce = undefined;
+        throw new StorageError('StorageFailed', `injected failure after ${bytes} bytes of ${name}`, 503);
+      }
+    }
+    signal?.throwIfAborted();
+    const all = Buffer.concat(got);
+    this.streamed.push(name);
+    this.objects.set(name, { bytes: all, metadata: { sha256: createHash('sha256').update(all).digest('hex') } });
   }
   async getSmall(name: string): Promise<Uint8Array | undefined> {
     return this.objects.get(name)?.bytes;

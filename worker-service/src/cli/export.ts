@@ -208,7 +208,7 @@ export function summary(result: ExportResult, location: string, errors: readonly
   const lines: string[] = [];
   lines.push(`${result.outcome}: ${grouped(result.itemsExported)} items exported${result.itemsSkipped ? `, ${grouped(result.itemsSkipped)} already in earlier parts` : ''}, ${grouped(result.errors)} errors`);
   lines.push(`Destination: ${location}`);
-  for (const p of result.parts) lines.push(`  ${p.name}  ${grouped(p.sizeBytes)} bytes  sha256 ${p.sha256}  ${grouped(p.sourceIds.length)} items`);
+  for (const p of result.parts) lines.push(`  ${p.name}  ${grouped(p.sizeBytes)} bytes  sha256 ${p.sha256}  ${grouped(p.itemCount)} items`);
   if (result.parts.length === 0) lines.push('  no new part (nothing new to export)');
   lines.push(`Fidelity: ${grouped(result.fidelity.full)} full (exportItems), ${grouped(result.fidelity.rest)} REST`);
   for (const n of result.notices ?? []) lines.push(`Note: ${n.code}${n.folderPath ? ` (${n.folderPath})` : ''}: ${n.message}`);

@@ -14,7 +14,7 @@
 import type { SourceMailbox } from '../graph/source-types';
 import type { Destination } from '../storage/destination';
 import { ExportError } from './errors';
-import { MANIFEST_SUFFIX, finishedPartOf, manifestMailbox, parseManifest } from './manifest';
+import { MANIFEST_SUFFIX, finishedPartOf, manifestMailbox, parseManifestIds } from './manifest';
 import type { ExportCheckpoint, ExportItemError, ExportPass, FinishedPart, PartManifest } from './types';
 
 /** Suffix of the state object's name: "user1.pst" → "user1.pst.state.json". */
@@ -52,6 +52,8 @@ export interface DestinationCheckpointOptions {
 
 /** The checkpoint of one export (one mailbox into one PST name) kept in its destination. */
 export class DestinationCheckpoint implements ExportCheckpoint {
+  /** The manifest beside each part is the record: the run hands partFinished no ids. */
+  readonly sourceIdsInManifests = true;
   private dirty = false;
   private buffered = 0;
   private readonly partPattern: RegExp;
@@ -126,13 +128,15 @@ export class DestinationCheckpoint implements ExportCheckpoint {
       if (!m) continue;
       const index = m[1] ? Number(m[1]) : 1;
       const bytes = await destination.getSmall(o.name, signal);
-      const manifest = bytes && parseManifest(bytes);
-      if (!manifest || manifest.part.index !== index || `${manifest.part.name}${MANIFEST_SUFFIX}` !== o.name) continue;
+      const parsed = bytes && await parseManifestIds(bytes);
+      if (!parsed) continue;
+      const manifest = parsed.head;
+      if (manifest.part.index !== index || `${manifest.part.name}${MANIFEST_SUFFIX}` !== o.name) continue;
       if (!sameMailbox(manifest.mailbox, this.state.mailbox)) {
         throw new ExportError('DestinationMismatch', `${destination.location} holds "${manifest.part.name}" of ${describe(manifest.mailbox)}, not of ${describe(this.state.mailbox)}: choose another --name or destination`);
       }
       if (sizes.get(manifest.part.name) !== manifest.part.sizeBytes) continue; // part gone or replaced: redo it
-      parts.push(finishedPartOf(manifest));
+      parts.push(finishedPartOf(manifest, parsed.sourceIds));
     }
     return parts.sort((a, b) => a.index - b.index);
   }

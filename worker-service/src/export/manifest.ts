@@ -1,15 +1,29 @@
 /**
- * Part manifests (`<part>.manifest.json`, {@link PartManifest}): built while a part is written in
- * compact columns — one id string, one folder and class index, a size, a fidelity bit and the
- * 64-digit SHA-256 per item (see docs/export.md for the measured bytes an item) — and
- * serialized once when the part closes, straight into one buffer of the exact size. No object per
- * item is held while the part is open.
+ * Part manifests (`<part>.manifest.json`, {@link PartManifest}; format in docs/export.md): one
+ * JSON object, one item per line. While a part is written its item lines are spilled to a temporary
+ * file as they come ({@link ManifestBuilder}); at the part's close the manifest streams from that
+ * file to the destination ({@link ManifestBuilder.chunks} → `Destination.putStream`), so neither the
+ * items nor the JSON are ever held in memory whole: a part of a million items costs the same
+ * memory as a part of ten (docs/export.md "Memory"), and ~250 bytes an item of temporary disk.
  */
+import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { SourceFidelity, SourceMailbox } from '../graph/source-types';
 import type { ExportPass, FinishedPart, PartManifest } from './types';
 
 /** Suffix of a part's manifest name: "user1-2.pst" → "user1-2.pst.manifest.json". */
 export const MANIFEST_SUFFIX = '.manifest.json';
+
+/** Content type the manifests are stored with. */
+export const MANIFEST_CONTENT_TYPE = 'application/json';
+
+/** Bytes gathered before one write to the spill file, and the size of the chunks read back. */
+const SPILL_BUFFER_BYTES = 256 * 1024;
+
+/** Folder paths and classes whose JSON is kept (a mailbox has a few hundred folders; beyond this, re-encoded each time). */
+const MAX_CACHED_STRINGS = 10_000;
 
 /** The manifest's object name for a part. */
 export function manifestName(partName: string): string {
@@ -23,103 +37,178 @@ export function manifestMailbox(mailbox: SourceMailbox): PartManifest['mailbox']
     : { source: mailbox.user, archive: mailbox.archive === true };
 }
 
-/** Strings interned to small indexes (folder paths, message classes repeat across a part). */
-class Interner {
-  readonly values: string[] = [];
-  private readonly index = new Map<string, number>();
-  of(s: string): number {
-    let i = this.index.get(s);
-    if (i === undefined) {
-      i = this.values.length;
-      this.values.push(s);
-      this.index.set(s, i);
-    }
-    return i;
-  }
+/** Options of {@link ManifestBuilder}. */
+export interface ManifestBuilderOptions {
+  /** Directory of the spill file (default: the OS temporary directory). */
+  spillDir?: string;
 }
 
-/** A growable typed-array column (×1.5 growth). */
-class Column<T extends Float64Array | Uint32Array | Uint8Array> {
-  length = 0;
-  constructor(public data: T, private readonly make: (n: number) => T, private readonly width = 1) {}
-  /** Room for one more record; returns its offset. */
-  next(): number {
-    if ((this.length + 1) * this.width > this.data.length) {
-      const grown = this.make(Math.ceil(this.data.length * 1.5) + this.width);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    return this.length++ * this.width;
-  }
-}
-const f64 = () => new Column(new Float64Array(64), (n) => new Float64Array(n));
-const u32 = () => new Column(new Uint32Array(64), (n) => new Uint32Array(n));
-
-/** The items of one part as written so far (column store). */
+/**
+ * The items of one part as written so far, spilled to a temporary file (one JSON line an item,
+ * exactly as they appear in the manifest). On POSIX systems the file is unlinked as soon as it is
+ * opened, so a crash leaves nothing behind; elsewhere it is removed by {@link dispose}.
+ * Memory: one 256 KiB buffer, whatever the number of items.
+ */
 export class ManifestBuilder {
-  /** Source ids in write order (also {@link FinishedPart.sourceIds}). */
-  readonly sourceIds: string[] = [];
-  private readonly folders = new Interner();
-  private readonly classes = new Interner();
-  private readonly folderIx = u32();
-  private readonly classIx = u32();
-  private readonly sizes = f64();
-  /** Bit 0: fidelity full; bit 1: a SHA-256 is present. */
-  private readonly flags = new Column(new Uint8Array(64), (n) => new Uint8Array(n));
-  /** 32 raw bytes an item (the hex string would be ~80 bytes of heap). */
-  private readonly sha = new Column(new Uint8Array(64 * 32), (n) => new Uint8Array(n), 32);
+  private fd: number | undefined;
+  private readonly file: string;
+  private unlinked = false;
+  private readonly buffer = Buffer.allocUnsafe(SPILL_BUFFER_BYTES);
+  private used = 0;
+  /** Bytes in the file (without the buffer). */
+  private fileBytes = 0;
+  private count = 0;
+  private readonly json = new Map<string, string>();
 
-  constructor(readonly name: string, readonly index: number) {}
-
-  get items(): number {
-    return this.sourceIds.length;
+  /**
+   * @throws Error (fs) when the spill file cannot be created in `spillDir`
+   */
+  constructor(readonly name: string, readonly index: number, options: ManifestBuilderOptions = {}) {
+    const dir = options.spillDir ?? tmpdir();
+    this.file = path.join(dir, `outport-manifest-${process.pid}-${randomBytes(6).toString('hex')}.jsonl`);
+    this.fd = openSync(this.file, 'wx+', 0o600);
+    try {
+      unlinkSync(this.file);
+      this.unlinked = true;
+    } catch { /* Windows: an open file cannot be removed; dispose() removes it */ }
   }
 
-  /** Records one written item. `sourceSha256`: 64 hex digits, or undefined. */
-  add(sourceId: string, folderPath: string, messageClass: string, sizeBytes: number, fidelity: SourceFidelity, sourceSha256: string | undefined): void {
-    this.sourceIds.push(sourceId);
-    // next() may replace `data` (growth): take the offset before reading `data`
-    const hasSha = sourceSha256 !== undefined && /^[0-9a-f]{64}$/i.test(sourceSha256);
-    let o = this.folderIx.next();
-    this.folderIx.data[o] = this.folders.of(folderPath);
-    o = this.classIx.next();
-    this.classIx.data[o] = this.classes.of(messageClass);
-    o = this.sizes.next();
-    this.sizes.data[o] = sizeBytes;
-    o = this.flags.next();
-    this.flags.data[o] = (fidelity === 'full' ? 1 : 0) | (hasSha ? 2 : 0);
-    o = this.sha.next();
-    if (hasSha) this.sha.data.set(Buffer.from(sourceSha256, 'hex'), o);
+  /** Items added. */
+  get items(): number {
+    return this.count;
+  }
+
+  /** Bytes of the item lines spilled so far (the manifest is this plus its head and tail). */
+  get spilledBytes(): number {
+    return this.fileBytes + this.used;
+  }
+
+  private quoted(s: string): string {
+    let j = this.json.get(s);
+    if (j === undefined) {
+      j = JSON.stringify(s);
+      if (this.json.size < MAX_CACHED_STRINGS) this.json.set(s, j);
+    }
+    return j;
   }
 
   /**
-   * The manifest JSON (UTF-8) of a {@link PartManifest}, one item per line. Written straight into
-   * one buffer of the exact size (the lines are generated twice: once to measure, once to write),
-   * so the peak is the columns plus the JSON once, not the JSON plus its pieces.
+   * Records one written item (appends its manifest line). `sourceSha256`: 64 hex digits, or
+   * undefined (anything else is left out). @throws Error (fs) when the spill file cannot be written
    */
-  serialize(head: Omit<PartManifest, 'items'>): Uint8Array {
+  add(sourceId: string, folderPath: string, messageClass: string, sizeBytes: number, fidelity: SourceFidelity, sourceSha256: string | undefined): void {
+    const hasSha = sourceSha256 !== undefined && /^[0-9a-f]{64}$/i.test(sourceSha256);
+    const line = `${this.count ? ',\n' : ''}{"sourceId":${JSON.stringify(sourceId)},"folderPath":${this.quoted(folderPath)},` +
+      `"messageClass":${this.quoted(messageClass)},"sizeBytes":${sizeBytes},"fidelity":"${fidelity === 'full' ? 'full' : 'rest'}"` +
+      `${hasSha ? `,"sourceSha256":"${sourceSha256.toLowerCase()}"` : ''}}`;
+    this.count++;
+    const n = Buffer.byteLength(line);
+    if (n > this.buffer.length - this.used) {
+      this.flush();
+      if (n > this.buffer.length) {
+        this.writeFile(Buffer.from(line));
+        return;
+      }
+    }
+    this.used += this.buffer.write(line, this.used);
+  }
+
+  private open(): number {
+    if (this.fd === undefined) throw new Error(`internal: the manifest spill of ${this.name} is already disposed`);
+    return this.fd;
+  }
+
+  private writeFile(bytes: Uint8Array): void {
+    const fd = this.open();
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, this.fileBytes + done);
+    this.fileBytes += bytes.length;
+  }
+
+  private flush(): void {
+    if (this.used === 0) return;
+    this.writeFile(this.buffer.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  /**
+   * The manifest's bytes (UTF-8 JSON of a {@link PartManifest}, one item a line): `head` with
+   * `"items":[`, the spilled lines, `]}`. Chunks of at most 256 KiB; each chunk is valid only
+   * until the next one is asked for (the buffer is reused): a consumer copies or writes it first.
+   */
+  async *chunks(head: Omit<PartManifest, 'items'>): AsyncGenerator<Uint8Array> {
+    this.flush();
+    const fd = this.open();
     const headJson = JSON.stringify(head);
-    const first = headJson.slice(0, -1) + ',"items":[\n';
-    const last = '\n]}\n';
-    const folderJson = this.folders.values.map((f) => JSON.stringify(f));
-    const classJson = this.classes.values.map((c) => JSON.stringify(c));
-    const line = (i: number): string => {
-      const f = this.flags.data[i];
-      const sha = f & 2 ? Buffer.from(this.sha.data.buffer, this.sha.data.byteOffset + i * 32, 32).toString('hex') : undefined;
-      return `${i ? ',\n' : ''}{"sourceId":${JSON.stringify(this.sourceIds[i])},"folderPath":${folderJson[this.folderIx.data[i]]},` +
-        `"messageClass":${classJson[this.classIx.data[i]]},"sizeBytes":${this.sizes.data[i]},"fidelity":"${f & 1 ? 'full' : 'rest'}"` +
-        `${sha ? `,"sourceSha256":"${sha}"` : ''}}`;
-    };
-    let total = Buffer.byteLength(first) + Buffer.byteLength(last);
-    for (let i = 0; i < this.sourceIds.length; i++) total += Buffer.byteLength(line(i));
-    const out = Buffer.allocUnsafe(total);
-    let o = out.write(first, 0);
-    for (let i = 0; i < this.sourceIds.length; i++) o += out.write(line(i), o);
-    o += out.write(last, o);
-    if (o !== total) throw new Error(`internal: manifest measured ${total} bytes, wrote ${o}`);
-    return out;
+    yield Buffer.from(headJson.slice(0, -1) + ',"items":[\n');
+    for (let pos = 0; pos < this.fileBytes;) {
+      const n = readSync(fd, this.buffer, 0, Math.min(this.buffer.length, this.fileBytes - pos), pos);
+      if (n <= 0) throw new Error(`manifest spill of ${this.name}: read ${pos} of ${this.fileBytes} bytes, then the file ended`);
+      pos += n;
+      yield this.buffer.subarray(0, n);
+    }
+    yield Buffer.from('\n]}\n');
+  }
+
+  /** The manifest whole in one buffer (tests and small parts; the export streams {@link chunks}). */
+  async serialize(head: Omit<PartManifest, 'items'>): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const c of this.chunks(head)) parts.push(Buffer.from(c));
+    return Buffer.concat(parts);
+  }
+
+  /** The source ids of the items added, in order, read back from the spill file. */
+  async sourceIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for await (const line of itemLines(this.chunks({} as Omit<PartManifest, 'items'>), true)) ids.push((JSON.parse(line) as { sourceId: string }).sourceId);
+    return ids;
+  }
+
+  /** Closes and removes the spill file (idempotent). */
+  dispose(): void {
+    if (this.fd === undefined) return;
+    try {
+      closeSync(this.fd);
+    } finally {
+      this.fd = undefined;
+      if (!this.unlinked) {
+        try { unlinkSync(this.file); } catch { /* already gone */ }
+      }
+    }
   }
 }
+
+/**
+ * The item lines of a manifest's bytes, one JSON object each (trailing commas removed), from
+ * chunks in the layout {@link ManifestBuilder.chunks} writes. `skipHead`: the first line is the
+ * head. Lines are decoded one at a time: the manifest is never one string.
+ */
+async function* itemLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, skipHead: boolean): AsyncGenerator<string> {
+  let rest: Buffer = Buffer.alloc(0);
+  let first = skipHead;
+  const emit = (raw: Buffer): string | undefined => {
+    if (first) { first = false; return undefined; }
+    let s = raw.toString('utf8').trim();
+    if (s.endsWith(',')) s = s.slice(0, -1);
+    if (s === '' || s === ']}') return undefined;
+    return s;
+  };
+  for await (const c of chunks) {
+    let buf = rest.length ? Buffer.concat([rest, c]) : Buffer.from(c);
+    let nl: number;
+    while ((nl = buf.indexOf(10)) >= 0) {
+      const s = emit(buf.subarray(0, nl));
+      if (s !== undefined) yield s;
+      buf = buf.subarray(nl + 1);
+    }
+    rest = Buffer.from(buf);
+  }
+  const s = rest.length ? emit(rest) : undefined;
+  if (s !== undefined) yield s;
+}
+
+const isHead = (o: PartManifest): boolean => !!o && typeof o === 'object' && o.version === 1 && !!o.part && typeof o.part.name === 'string'
+  && Number.isSafeInteger(o.part.index) && typeof o.part.sizeBytes === 'number' && typeof o.part.sha256 === 'string' && !!o.mailbox;
 
 /**
  * Parses and checks a stored manifest. @returns the manifest, or undefined when the bytes are not
@@ -128,18 +217,48 @@ export class ManifestBuilder {
 export function parseManifest(bytes: Uint8Array): PartManifest | undefined {
   let m: unknown;
   try {
-    m = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    m = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch {
     return undefined;
   }
   const o = m as PartManifest;
-  if (!o || typeof o !== 'object' || o.version !== 1 || !o.part || typeof o.part.name !== 'string' || !Number.isSafeInteger(o.part.index)
-    || typeof o.part.sizeBytes !== 'number' || typeof o.part.sha256 !== 'string' || !Array.isArray(o.items) || !o.mailbox) return undefined;
+  if (!isHead(o) || !Array.isArray(o.items)) return undefined;
   if (!o.items.every((i) => i && typeof i.sourceId === 'string')) return undefined;
   return o;
 }
 
+/**
+ * The head of a stored manifest (everything but the items) and its items' source ids, read line
+ * by line: memory is the ids, not the manifest's objects (a resume of a part of a million items).
+ * Manifests in another layout (not one item a line) are parsed whole.
+ * @returns undefined when the bytes are not a version-1 manifest
+ */
+export async function parseManifestIds(bytes: Uint8Array): Promise<{ head: Omit<PartManifest, 'items'>; sourceIds: string[] } | undefined> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const nl = buf.indexOf(10);
+  const headLine = nl >= 0 ? buf.subarray(0, nl).toString('utf8') : '';
+  if (headLine.endsWith(',"items":[')) {
+    try {
+      const head = JSON.parse(headLine.slice(0, -',"items":['.length) + '}') as PartManifest;
+      if (!isHead(head) || !buf.subarray(Math.max(0, buf.length - 8)).toString('utf8').trimEnd().endsWith(']}')) throw new Error('not a manifest');
+      const sourceIds: string[] = [];
+      for await (const line of itemLines([buf], true)) {
+        const it = JSON.parse(line) as { sourceId?: unknown };
+        if (!it || typeof it.sourceId !== 'string') return undefined;
+        sourceIds.push(it.sourceId);
+      }
+      return { head, sourceIds };
+    } catch {
+      // fall through: parse it whole
+    }
+  }
+  const m = parseManifest(bytes);
+  if (!m) return undefined;
+  const { items, ...head } = m;
+  return { head, sourceIds: items.map((i) => i.sourceId) };
+}
+
 /** The finished-part record a manifest stands for. */
-export function finishedPartOf(m: PartManifest): FinishedPart {
-  return { name: m.part.name, index: m.part.index, sizeBytes: m.part.sizeBytes, sha256: m.part.sha256, sourceIds: m.items.map((i) => i.sourceId), pass: m.pass as ExportPass };
+export function finishedPartOf(m: Omit<PartManifest, 'items'>, sourceIds: readonly string[]): FinishedPart {
+  return { name: m.part.name, index: m.part.index, sizeBytes: m.part.sizeBytes, sha256: m.part.sha256, sourceIds, pass: m.pass as ExportPass };
 }

@@ -8,6 +8,10 @@
  *                                  ▼
  *        PartSink.close (blob committed) → "<part>.manifest.json" → checkpoint.partFinished
  *
+ * Memory does not grow with the part (docs/export.md "Memory"): each item's manifest line is
+ * spilled to a temporary file as it is written (export/manifest.ts) and streamed to the destination
+ * at the part's close (`putStream`); the ids written are kept as 96-bit hashes (export/id-set.ts).
+ *
  * Resume at part granularity: items held by finished parts (checkpoint.finishedParts) are skipped
  * by source id — the source gets them as `skipItemIds` and drops them from its listing, so they are
  * not read from Graph again (counted from `folderEnd.skipped`); an item a source yields anyway is
@@ -21,9 +25,10 @@ import type { MapiItem } from '../mapi/item';
 import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, partFileName, type PstPartInfo, type PstSink } from '../pst/writer';
 import type { Destination, PartSink } from '../storage/destination';
 import { ExportError } from './errors';
-import { ManifestBuilder, manifestMailbox, manifestName } from './manifest';
+import { IdHashSet } from './id-set';
+import { MANIFEST_CONTENT_TYPE, ManifestBuilder, manifestMailbox, manifestName } from './manifest';
 import { removeStaleParts } from './stale-parts';
-import type { ExportCheckpoint, ExportItemError, ExportNotice, ExportProgress, ExportRequest, ExportResult, FinishedPart, PartManifest } from './types';
+import type { ExportCheckpoint, ExportItemError, ExportNotice, ExportProgress, ExportRequest, ExportResult, PartManifest, WrittenPart } from './types';
 
 /** Least time between two progress reports when the request does not say (ms). */
 export const DEFAULT_PROGRESS_INTERVAL_MS = 500;
@@ -55,6 +60,8 @@ export interface ExportDeps {
    * With a fixed one, the same items give byte-identical parts (tests of retried uploads).
    */
   recordKey?: (partIndex: number) => Uint8Array;
+  /** Directory of the manifest spill files (~250 bytes an item of the open part); default the OS temporary directory. */
+  spillDir?: string;
 }
 
 /** Marks errors raised by the destination or the checkpoint: they end the run, unlike an item's. */
@@ -128,8 +135,11 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
   const pass = request.pass;
 
   const finished = await checkpoint.finishedParts();
-  const done = new Set<string>();
-  for (const p of finished) for (const id of p.sourceIds) done.add(id);
+  // Ids of finished parts (for the source to skip: a resume) and every id written, as hashes (dedupe).
+  const finishedIds = new Set<string>();
+  for (const p of finished) for (const id of p.sourceIds) finishedIds.add(id);
+  const done = new IdHashSet(finishedIds.size);
+  for (const id of finishedIds) done.add(id);
   const firstPartIndex = finished.reduce((m, p) => Math.max(m, p.index), 0) + 1;
 
   let onlyItemIds: string[] | undefined;
@@ -154,12 +164,12 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
     ...(pass === 'prestage' ? { dateRange: { ...request.source?.dateRange, ...olderThanDays(request.olderThanDays!, new Date(startMs)) } } : {}),
     ...(onlyItemIds ? { onlyItemIds } : {}),
     // Items of finished parts are not read again (a source that ignores this yields them, and they are skipped below).
-    ...(done.size > 0 ? { skipItemIds: done } : {}),
+    ...(finishedIds.size > 0 ? { skipItemIds: finishedIds } : {}),
   };
   const onlyIds = onlyItemIds ? new Set(onlyItemIds) : undefined;
 
   const fatal = new FatalMarks();
-  const parts: FinishedPart[] = [];
+  const parts: WrittenPart[] = [];
   const fidelity: Record<SourceFidelity, number> = { full: 0, rest: 0 };
   const mailbox = manifestMailbox(request.mailbox);
   let building: ManifestBuilder | undefined;
@@ -189,12 +199,15 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
         } catch (e) {
           throw fatal.mark(e);
         }
-        building = new ManifestBuilder(name, index);
+        building?.dispose();
+        building = new ManifestBuilder(name, index, { spillDir: deps.spillDir });
         return guardedSink(sink, fatal);
       },
       onPartClosed: async (info: PstPartInfo) => {
         try {
           const stored = sink!.stored();
+          sink = undefined; // its block buffers may go before the manifest streams
+          const b = building!;
           const head: Omit<PartManifest, 'items'> = {
             version: 1,
             part: { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256 },
@@ -202,13 +215,14 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
             pass,
             closedAt: new Date(now()).toISOString(),
           };
-          await destination.putSmall(manifestName(stored.name), building!.serialize(head), 'application/json', signal);
-          const part: FinishedPart = { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256, sourceIds: building!.sourceIds, pass };
-          await checkpoint.partFinished(part);
-          parts.push(part);
+          await destination.putStream(manifestName(stored.name), b.chunks(head), MANIFEST_CONTENT_TYPE, signal);
+          const written: WrittenPart = { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256, pass, itemCount: b.items };
+          const { itemCount: _, ...record } = written;
+          await checkpoint.partFinished({ ...record, sourceIds: checkpoint.sourceIdsInManifests ? [] : await b.sourceIds() });
+          parts.push(written);
           bytesExported += stored.sizeBytes;
+          b.dispose();
           building = undefined;
-          sink = undefined;
         } catch (e) {
           throw fatal.mark(e);
         }
@@ -332,6 +346,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
     await writer.close();
   } catch (e) {
     await writer.abort().catch(() => undefined);
+    building?.dispose();
     if (signal?.aborted) {
       report(true);
       return { outcome: 'Cancelled', itemsExported, bytesExported, sourceBytes, itemsSkipped, errors, parts, fidelity, notices, startedAt, finishedAt: new Date(now()).toISOString() };

@@ -51,6 +51,16 @@ export interface FinishedPart {
   pass: ExportPass;
 }
 
+/**
+ * A part written by a run, as its {@link ExportResult} reports it: the finished-part record without
+ * the ids (they are in the part's manifest and, when the checkpoint keeps them, in the checkpoint),
+ * so that a run's result does not grow with its items.
+ */
+export type WrittenPart = Omit<FinishedPart, 'sourceIds'> & {
+  /** Items the part holds. */
+  itemCount: number;
+};
+
 /** A per-item (or per-folder) failure recorded for statistics and "retry errors". */
 export interface ExportItemError {
   /** FtsDecodeFailed, a Graph error code, PstWriteFailed… */
@@ -71,6 +81,13 @@ export interface ExportItemError {
  * resolved, after its blob and manifest were committed.
  */
 export interface ExportCheckpoint {
+  /**
+   * True when this checkpoint's record of a finished part is the part's manifest itself
+   * (export/checkpoint-destination.ts): `partFinished` then gets the part with `sourceIds` empty —
+   * the run does not read the ids back from its manifest spill (docs/export.md "Memory").
+   * Absent or false: `partFinished` gets every id of the part.
+   */
+  readonly sourceIdsInManifests?: boolean;
   /**
    * A run of `pass` begins (a first attempt or a restart after a crash or cancel): forget the
    * errors recorded by earlier attempts of the current, unfinished pass — their items are in no
@@ -158,8 +175,8 @@ export interface ExportResult {
   itemsSkipped: number;
   /** Per-item errors recorded by this run. */
   errors: number;
-  /** Parts written by this run (not the ones skipped from earlier runs). */
-  parts: FinishedPart[];
+  /** Parts written by this run (not the ones skipped from earlier runs); their ids are in their manifests. */
+  parts: WrittenPart[];
   fidelity: Record<SourceFidelity, number>;
   /** The source's notices (at most 1,000); absent from results built elsewhere. */
   notices?: ExportNotice[];
