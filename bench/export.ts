@@ -28,7 +28,9 @@
  *   --live           the export children run with --expose-gc and collect before each sample, so the
  *                    samples (and live_heap_* keys) are live memory, not garbage (slower)
  *   --heap-snapshot  writes a V8 heap snapshot of each export child at 90 % of its items into DIR
- *   --node-args      extra node flags of the export children (memory experiments)
+ *   --node-args      extra node flags of the export children (memory experiments), after the ones the
+ *                    product's launcher gives `outport export` (bin/heap-cap.js: --max-old-space-size=128,
+ *                    left out when --node-args or NODE_OPTIONS give a --max-old-space-size, or OUTPORT_HEAP_MB)
  *   --runner tsx     the export children run TypeScript through tsx (default: JavaScript compiled by
  *                    tsc into node_modules/.cache/outport-bench-export, as a deployed worker runs;
  *                    through tsx the child's peak RSS was ~35-40 MB higher)
@@ -39,15 +41,9 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { writeHeapSnapshot } from 'node:v8';
 import * as path from 'node:path';
 import type * as TS from 'typescript';
 import { encodeExportItem } from '../worker-service/src/convert/fts/encode';
-import { DestinationCheckpoint } from '../worker-service/src/export/checkpoint-destination';
-import { runExport } from '../worker-service/src/export/run';
-import { GraphClient, customCloud } from '../worker-service/src/graph';
-import { FetchClientCredentialsTokenSource } from '../worker-service/src/graph/client-credentials';
-import { GraphSource } from '../worker-service/src/graph/source';
 import { TAG } from '../worker-service/src/mapi/tags';
 import { EXPORT_ENCODE_OPTIONS, buildTenant, startSandbox, type SandboxHandle, type SandboxTenant } from '../worker-service/src/sandbox';
 import { mailboxId, stableChangeKey, stableEntityId, stableGuid } from '../worker-service/src/sandbox/ids';
@@ -55,6 +51,9 @@ import { setExportCacheLimit } from '../worker-service/src/sandbox/mailbox-route
 import { corpusItems, replicaFolderPath, replicateItem, REPLICA_FOLDERS, type CorpusItem } from '../worker-service/src/sandbox/replicate';
 import type { SandboxFolder, SandboxItem, SandboxMailbox, SandboxUser } from '../worker-service/src/sandbox/tenant';
 import { createDestination, validateDestination } from '../worker-service/src/storage';
+import type { ExportJob, ExportReport } from './export-child';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { heapCapFlags } = require('../bin/heap-cap.js') as { heapCapFlags: (command: string, args: string[], env: NodeJS.ProcessEnv, execArgv: string[]) => string[] };
 
 /** Graph's per-mailbox concurrency and exportItems' id cap: the bound is IN_FLIGHT × IDS / latency. */
 const BOUND_IN_FLIGHT = 4;
@@ -68,6 +67,8 @@ const MiB = 1024 * 1024;
 /** Azurite's fixed development account (public, documented; not a secret). */
 const AZURITE_ACCOUNT = 'devstoreaccount1';
 const AZURITE_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+/** The export child (bench/export-child.ts). */
+const CHILD_TS = path.join(__dirname, 'export-child.ts');
 const RUN_TS = path.join(__dirname, '..', 'bin', 'run-ts.js');
 
 interface Args {
@@ -212,95 +213,6 @@ async function serve(args: Args): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// One export (child process "--export")
-
-interface ExportJob {
-  kind: 'export'; graphUrl: string; tenantId: string; clientId: string; clientSecret: string; mail: string; blobEndpoint: string; container: string;
-  pstName: string; splitSizeBytes: number; sampleMs: number;
-  /** Collect garbage before each sample (the child runs with --expose-gc). */
-  live: boolean;
-  /** Items of the mailbox (known to the parent). */
-  expectedItems: number;
-  /** Write a heap snapshot into this file at 90 % of the items. */
-  snapshotFile?: string;
-}
-interface ExportReport {
-  kind: 'report';
-  items: number; sourceBytes: number; pstBytes: number; parts: number; errors: number; outcome: string; ms: number;
-  /** getrusage high-water mark of the process, bytes. */
-  maxRssBytes: number;
-  peakHeapUsed: number; peakExternal: number; peakArrayBuffers: number;
-  /** With `live`: heapUsed after a full collection at the first sample past 10 % of the items, and at the last sample before the end. */
-  liveHeapEarly?: number; liveHeapLate?: number;
-  /** Items done at those two samples, and `external` (ArrayBuffers: typed-array bookkeeping, buffers) after the same collections. */
-  liveItemsEarly?: number; liveItemsLate?: number; liveExternalEarly?: number; liveExternalLate?: number;
-  cpuMs: number;
-  /** [seconds, rss MB, heapUsed MB, external MB, items] every sample. */
-  samples: [number, number, number, number, number][];
-}
-
-async function exportOne(job: ExportJob): Promise<void> {
-  const tokenSource = new FetchClientCredentialsTokenSource({ authorityUrl: job.graphUrl.replace(/\/v1\.0$/, ''), tenantId: job.tenantId, clientId: job.clientId, clientSecret: job.clientSecret });
-  const client = new GraphClient({ cloud: customCloud({ graphBaseUrl: job.graphUrl.replace(/\/v1\.0$/, '') }), tokenSource, retry: { baseDelayMs: 50, maxDelayMs: 1000 } });
-  const v = validateDestination({ accountName: AZURITE_ACCOUNT, accountKey: AZURITE_KEY, storageCloud: 'custom', blobEndpoint: job.blobEndpoint, container: job.container });
-  if (!v.ok) throw new Error(JSON.stringify(v.errors));
-  const destination = createDestination(v.config);
-  await destination.ensure();
-  const mailbox = { user: job.mail, archive: false };
-  const checkpoint = await DestinationCheckpoint.open({ destination, pstName: job.pstName, mailbox });
-  const peaks = { heapUsed: 0, external: 0, arrayBuffers: 0 };
-  const samples: ExportReport['samples'] = [];
-  let items = 0;
-  const expectedItems = job.expectedItems;
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
-  const gc = job.live ? (globalThis as { gc?: () => void }).gc : undefined;
-  if (job.live && !gc) throw new Error('--live needs the child to run with --expose-gc');
-  let liveEarly: [number, number, number] | undefined;
-  let liveLate: [number, number, number] | undefined;
-  let snapped = false;
-  const sample = () => {
-    gc?.();
-    const m = process.memoryUsage();
-    if (gc && items > 0) {
-      liveEarly ??= items >= 0.1 * expectedItems ? [items, m.heapUsed, m.external] : undefined;
-      if (items < expectedItems) liveLate = [items, m.heapUsed, m.external];
-    }
-    peaks.heapUsed = Math.max(peaks.heapUsed, m.heapUsed);
-    peaks.external = Math.max(peaks.external, m.external);
-    peaks.arrayBuffers = Math.max(peaks.arrayBuffers, m.arrayBuffers);
-    samples.push([Math.round((performance.now() - t0) / 100) / 10, Math.round(m.rss / MB), Math.round(m.heapUsed / MB), Math.round(m.external / MB), items]);
-  };
-  const timer = setInterval(sample, job.sampleMs);
-  const result = await runExport(
-    { mailbox, pstName: job.pstName, pass: 'full', splitSizeBytes: job.splitSizeBytes, progressIntervalMs: 250 },
-    {
-      source: new GraphSource(client), destination, checkpoint,
-      onProgress: (p) => {
-        items = p.itemsDone;
-        if (job.snapshotFile && !snapped && items >= 0.9 * expectedItems) {
-          snapped = true;
-          writeHeapSnapshot(job.snapshotFile);
-        }
-      },
-    },
-  );
-  const ms = performance.now() - t0;
-  clearInterval(timer);
-  sample();
-  const cpu = process.cpuUsage(cpu0);
-  const report: ExportReport = {
-    kind: 'report', items: result.itemsExported, sourceBytes: result.sourceBytes, pstBytes: result.bytesExported, parts: result.parts.length,
-    errors: result.errors, outcome: result.outcome, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024,
-    peakHeapUsed: peaks.heapUsed, peakExternal: peaks.external, peakArrayBuffers: peaks.arrayBuffers,
-    ...(liveEarly && liveLate ? {
-      liveItemsEarly: liveEarly[0], liveHeapEarly: liveEarly[1], liveExternalEarly: liveEarly[2], liveItemsLate: liveLate[0], liveHeapLate: liveLate[1], liveExternalLate: liveLate[2],
-    } : {}), cpuMs: (cpu.user + cpu.system) / 1000, samples,
-  };
-  process.send!(report, () => process.exit(0));
-}
-
-// ---------------------------------------------------------------------------------------------
 // The parent
 
 /** Starts azurite-blob with disk persistence in `dir`; resolves with its port. */
@@ -329,7 +241,7 @@ async function startAzurite(dir: string): Promise<{ port: number; proc: ChildPro
 const DEFAULT_BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench-export');
 
 /**
- * Compiles this file and what it imports with tsc (the project's tsconfig, CommonJS, no source maps)
+ * Compiles the export child (bench/export-child.ts) and what it imports with tsc (the project's tsconfig, CommonJS, no source maps)
  * and returns the compiled entry's path. @throws Error when tsc emits nothing
  */
 function compileChild(buildDir: string): string {
@@ -338,22 +250,22 @@ function compileChild(buildDir: string): string {
   const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
   if (!config) throw new Error('cannot read tsconfig.json');
   const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: buildDir, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
-  const program = ts.createProgram([__filename], options);
+  const program = ts.createProgram([CHILD_TS], options);
   const emitted = program.emit();
   const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' };
   if (emitted.emitSkipped) throw new Error(`tsc emitted nothing: ${ts.formatDiagnostics(emitted.diagnostics, host)}`);
   // Type errors do not stop the emit (a file another session is editing right now); they are shown.
   const typeErrors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
   if (typeErrors.length > 0) console.warn(`bench:export: compiled with type errors:\n${ts.formatDiagnostics(typeErrors, host)}`);
-  return path.join(buildDir, path.relative(path.resolve(__dirname, '..'), __filename).replace(/\.ts$/, '.js'));
+  return path.join(buildDir, path.relative(path.resolve(__dirname, '..'), CHILD_TS).replace(/\.ts$/, '.js'));
 }
 
 /** Runs one export child (compiled entry, or through tsx when `entry` is undefined) and returns its report. */
 function runExportChild(job: ExportJob, extraNodeArgs: string[], entry: string | undefined): Promise<ExportReport> {
   return new Promise((resolve, reject) => {
     const child = entry
-      ? fork(entry, ['--export'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: extraNodeArgs })
-      : fork(RUN_TS, [path.join(__dirname, 'export.ts'), '--export'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: extraNodeArgs });
+      ? fork(entry, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: extraNodeArgs })
+      : fork(RUN_TS, [CHILD_TS], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: extraNodeArgs });
     let report: ExportReport | undefined;
     child.on('message', (m) => {
       const msg = m as { kind: string };
@@ -366,11 +278,6 @@ function runExportChild(job: ExportJob, extraNodeArgs: string[], entry: string |
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  if (argv.includes('--export')) {
-    process.on('message', (m) => { if ((m as { kind: string }).kind === 'export') exportOne(m as ExportJob).catch((e: unknown) => { console.error(e instanceof Error ? e.stack : String(e)); process.exit(1); }); });
-    process.send!({ kind: 'want-job' });
-    return;
-  }
   const args = parseArgs(argv);
   if (argv.includes('--serve')) { await serve(args); return; }
 
@@ -387,16 +294,20 @@ async function main(): Promise<void> {
     });
     server.removeAllListeners('exit');
     const blobEndpoint = `http://127.0.0.1:${az.port}/${AZURITE_ACCOUNT}`;
+    // The node flags `outport export` runs with (bin/heap-cap.js, applied by bin/outport.js), then --node-args.
+    const productFlags = heapCapFlags('export', [], process.env, args.nodeArgs);
+    const childFlags = [...(args.live ? ['--expose-gc'] : []), ...productFlags, ...args.nodeArgs];
+    const heapCap = /--max[-_]old[-_]space[-_]size=(\d+)/.exec([...childFlags, process.env.NODE_OPTIONS ?? ''].join(' '))?.[1];
     const boundItemsPerS = (BOUND_IN_FLIGHT * BOUND_IDS * 1000) / args.latencyMs;
-    console.log(`bench:export: mailboxes of ${ready.mailboxes.map((m) => `${fmt(m.items)} items / ${fmt(m.bytes / MB)} MB`).join(' and ')} (unique corpus copies, 8 folders); sandbox set up in ${fmt(ready.setupMs / 1000, 1)} s; Graph latency ${args.latencyMs} ms (bound ${fmt(boundItemsPerS)} items/s); split size ${fmt(args.splitSizeBytes / MiB)} MiB; Azurite on disk; export children ${entry ? `compiled by tsc in ${fmt(compileS, 1)} s (${path.relative(process.cwd(), entry)})` : 'through tsx'}${args.nodeArgs.length ? ` with ${args.nodeArgs.join(' ')}` : ''}; load ${loadavg()[0].toFixed(1)}`);
+    console.log(`bench:export: mailboxes of ${ready.mailboxes.map((m) => `${fmt(m.items)} items / ${fmt(m.bytes / MB)} MB`).join(' and ')} (unique corpus copies, 8 folders); sandbox set up in ${fmt(ready.setupMs / 1000, 1)} s; Graph latency ${args.latencyMs} ms (bound ${fmt(boundItemsPerS)} items/s); split size ${fmt(args.splitSizeBytes / MiB)} MiB; Azurite on disk; export children ${entry ? `compiled by tsc in ${fmt(compileS, 1)} s (${path.relative(process.cwd(), entry)})` : 'through tsx'} with ${childFlags.length ? childFlags.join(' ') : 'no node flags'} (product's: ${productFlags.join(' ') || 'none'}); load ${loadavg()[0].toFixed(1)}`);
     const reports: ExportReport[] = [];
     for (const [i, m] of ready.mailboxes.entries()) {
       const container = `bench${i + 1}`;
       const r = await runExportChild({
         kind: 'export', graphUrl: ready.graphUrl, tenantId: ready.tenantId, clientId: ready.clientId, clientSecret: ready.clientSecret,
-        mail: m.mail, blobEndpoint, container, pstName: `bench${i + 1}.pst`, splitSizeBytes: args.splitSizeBytes, sampleMs: 1000,
+        mail: m.mail, blobEndpoint, accountName: AZURITE_ACCOUNT, accountKey: AZURITE_KEY, container, pstName: `bench${i + 1}.pst`, splitSizeBytes: args.splitSizeBytes, sampleMs: 1000,
         live: args.live, expectedItems: m.items, ...(args.heapSnapshotDir ? { snapshotFile: path.join(args.heapSnapshotDir, `bench${i + 1}.heapsnapshot`) } : {}),
-      }, [...(args.live ? ['--expose-gc'] : []), ...args.nodeArgs], entry);
+      }, childFlags, entry);
       if (r.outcome !== 'Completed' || r.items !== m.items || r.sourceBytes !== m.bytes) {
         throw new Error(`${m.mail}: ${r.outcome}, ${r.items} items / ${r.sourceBytes} bytes exported with ${r.errors} errors; expected ${m.items} / ${m.bytes}`);
       }
@@ -423,7 +334,7 @@ async function main(): Promise<void> {
     const rssLarge = large.maxRssBytes / MB;
     const ratio = rssLarge / rssSmall;
     const key: Record<string, string | number> = {
-      bench: 'export', runner: args.runner, latency_ms: args.latencyMs, mailbox_small_mb: Math.round(small.sourceBytes / MB), mailbox_large_mb: Math.round(large.sourceBytes / MB),
+      bench: 'export', runner: args.runner, heap_cap_mb: heapCap ?? 'none', latency_ms: args.latencyMs, mailbox_small_mb: Math.round(small.sourceBytes / MB), mailbox_large_mb: Math.round(large.sourceBytes / MB),
       gb_per_hour: gbh.toFixed(2), bound_gb_per_hour: boundGbh.toFixed(1), ratio_to_bound: (gbh / boundGbh).toFixed(3), gb_per_hour_large: largeGbh.toFixed(2),
       pst_gb_per_hour: ((small.pstBytes / 1e9) / (s / 3600)).toFixed(2),
       rss_small_mb: Math.round(rssSmall), rss_large_mb: Math.round(rssLarge),
