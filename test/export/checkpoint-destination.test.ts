@@ -189,3 +189,15 @@ test('a failure mid-manifest: the run fails, no manifest object is visible, the 
   const names = (await (await open(dest)).finishedParts()).map((p) => p.name);
   expect(await manifestIds(dest, names)).toEqual(ids);
 });
+
+test('no room for the manifest spill (spillDir missing): the run ends at the first part (no item recorded as failed), its sink aborted, nothing stored', async () => {
+  const dest = new MemoryDestination();
+  const checkpoint = await open(dest);
+  const errors: unknown[] = [];
+  const origin = checkpoint.itemError.bind(checkpoint);
+  checkpoint.itemError = async (e) => { errors.push(e); await origin(e); };
+  await expect(runExport(request(), { source: fakeSource(['a', 'b'], new Set()), destination: dest, checkpoint, spillDir: '/nonexistent/outport-spill' })).rejects.toMatchObject({ code: 'ENOENT' });
+  expect(errors).toEqual([]);
+  expect(dest.aborted).toEqual(['lynne.pst']);
+  expect(dest.names().filter((n) => n.endsWith('.pst') || n.endsWith('.manifest.json'))).toEqual([]);
+});

@@ -194,14 +194,15 @@ async function* itemLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Arra
     return s;
   };
   for await (const c of chunks) {
-    let buf = rest.length ? Buffer.concat([rest, c]) : Buffer.from(c);
+    const view = Buffer.from(c.buffer, c.byteOffset, c.byteLength); // no copy: a whole manifest may come as one chunk
+    let buf = rest.length ? Buffer.concat([rest, view]) : view;
     let nl: number;
     while ((nl = buf.indexOf(10)) >= 0) {
       const s = emit(buf.subarray(0, nl));
       if (s !== undefined) yield s;
       buf = buf.subarray(nl + 1);
     }
-    rest = Buffer.from(buf);
+    rest = Buffer.from(buf); // the unfinished line, copied: the producer may reuse its buffer
   }
   const s = rest.length ? emit(rest) : undefined;
   if (s !== undefined) yield s;

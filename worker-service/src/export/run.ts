@@ -200,7 +200,14 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
           throw fatal.mark(e);
         }
         building?.dispose();
-        building = new ManifestBuilder(name, index, { spillDir: deps.spillDir });
+        try {
+          building = new ManifestBuilder(name, index, { spillDir: deps.spillDir });
+        } catch (e) {
+          // no room for the manifest spill (temporary directory missing, read-only, full): the run ends
+          await sink.abort?.().catch(() => undefined);
+          building = undefined;
+          throw fatal.mark(e);
+        }
         return guardedSink(sink, fatal);
       },
       onPartClosed: async (info: PstPartInfo) => {
