@@ -428,11 +428,12 @@ class AzureBlobPartSink implements PartSink {
         abortSignal: this.signal,
       });
       this.state = 'closed';
+      // committed: the block buffers are not needed for the read-back (up to 2 ranges in flight)
+      this.current = Buffer.alloc(0);
+      this.spare.length = 0;
       const sha256 = await this.readBack();
       await this.blob.setMetadata({ ...metadata, sha256 }, { abortSignal: this.signal });
       this.result = { name: this.name, sizeBytes: this.length, sha256 };
-      this.current = Buffer.alloc(0);
-      this.spare.length = 0;
     } catch (err) {
       if (this.state === 'open') this.state = 'aborted';
       throw this.dest.mapError(err, `commit ${this.name}`);
