@@ -8,14 +8,17 @@
  *   ErrorHandler → RedirectHandler → RetryHandler → AuthHandler → MailboxGateHandler → final
  * so each redirect hop is retried on its own, each attempt gets a current token (only on the
  * Graph host), and only the HTTP exchange itself holds a place in the mailbox's gate. The final
- * handler is the SDK's HTTPMessageHandler (global fetch) unless a test passes its own.
+ * handler is HttpHandler (node:http/https with keep-alive; middleware/HttpHandler.ts says why not
+ * the SDK's fetch-based HTTPMessageHandler), shared by every client of the process, unless a test
+ * passes its own.
  */
-import { Client, HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { Client, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
 import { GraphCloud, graphApiRoot } from './clouds';
 import { GraphClientCodes, GraphError, safePath } from './errors';
 import { MailboxGate, MailboxGateOptions } from './mailbox-gate';
 import { AuthHandler } from './middleware/AuthHandler';
 import { ErrorHandler } from './middleware/ErrorHandler';
+import { HttpHandler } from './middleware/HttpHandler';
 import { MailboxGateHandler } from './middleware/MailboxGateHandler';
 import { stateOf } from './middleware/context';
 import { RedirectHandler, RedirectHandlerOptions } from './middleware/RedirectHandler';
@@ -37,7 +40,7 @@ export interface GraphClientOptions {
   redirect?: RedirectHandlerOptions;
   /** Token scopes; default `[cloud.graphScope]`. */
   scopes?: readonly string[];
-  /** The handler that performs HTTP; default the SDK's HTTPMessageHandler (global fetch). Tests pass a fake. */
+  /** The handler that performs HTTP; default the process's shared HttpHandler (node:http/https). Tests pass a fake. */
   finalHandler?: Middleware;
 }
 
@@ -70,6 +73,12 @@ export interface GraphResponse {
   json<T = unknown>(): T;
 }
 
+let sharedHttp: HttpHandler | undefined;
+/** The process's HttpHandler (one pool of kept-alive sockets per host for all clients, as fetch's global dispatcher). */
+export function defaultHttpHandler(): HttpHandler {
+  return (sharedHttp ??= new HttpHandler());
+}
+
 /** A Graph client for one identity and cloud. All requests share the gate given (or created). */
 export class GraphClient {
   readonly cloud: GraphCloud;
@@ -92,7 +101,7 @@ export class GraphClient {
         tokenHosts: new Set([new URL(options.cloud.graphBaseUrl).host.toLowerCase()]),
       }),
       new MailboxGateHandler({ gate: this.gate }),
-      options.finalHandler ?? new HTTPMessageHandler(),
+      options.finalHandler ?? defaultHttpHandler(),
     ];
     for (let i = 0; i + 1 < chain.length; i++) chain[i].setNext?.(chain[i + 1]);
     this.middleware = chain;
