@@ -46,6 +46,8 @@ export interface SandboxRequestState {
   principal?: Principal;
   version: 'v1.0' | 'beta';
   release?: () => void;
+  /** `performance.now()` when the request arrived (ms); the answer is sent no earlier than this + latencyMs. */
+  arrivedAt?: number;
 }
 
 /** The request's state. */

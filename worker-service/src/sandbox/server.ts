@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { registerAuthRoutes } from './auth-routes';
 import { registerBatchRoute } from './batch-route';
-import { stateOf, type SandboxApp, type SandboxContext } from './context';
+import { stateOf, type SandboxApp, type SandboxContext, type SandboxRequestState } from './context';
 import { FaultInjector, type FaultOptions } from './faults';
 import { GraphErrors, SandboxGraphError, requestIdOf, sendGraphError } from './graph-errors';
 import { stableGuid } from './ids';
@@ -31,7 +31,12 @@ export interface SandboxOptions extends SeedOptions {
   port?: number;
   /** Host to listen on; default 127.0.0.1. */
   host?: string;
-  /** Added to every Graph request, ms (it holds the mailbox's concurrency place). Default 0. */
+  /**
+   * Graph's service time per request, ms: an answer leaves no earlier than this long after its
+   * request arrived — the sandbox's own work (token check, building and serialising the answer)
+   * counts inside it, as Exchange's work counts inside Graph's latency. The request holds the
+   * mailbox's concurrency place all that time. Default 0 (answers as fast as the sandbox can).
+   */
   latencyMs?: number;
   faults?: FaultOptions;
   throttle?: ThrottleOptions;
@@ -150,10 +155,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       return sendGraphError(req, reply, new SandboxGraphError(400, 'BadRequest', `Resource not found for the segment '${seg}'.`));
     });
 
+    /** Waits until the request's latency has passed since it arrived (its own processing included). */
+    const untilLatency = async (state: SandboxRequestState): Promise<void> => {
+      if (ctx.latencyMs <= 0 || state.arrivedAt === undefined) return;
+      const left = state.arrivedAt + ctx.latencyMs - performance.now();
+      if (left >= 1) await sleep(left);
+    };
     const isGraph = (req: FastifyRequest): boolean => /^\/(v1\.0|beta)\//i.test(req.url);
     app.addHook('onRequest', async (req, reply) => {
       if (!isGraph(req)) return;
       const state = stateOf(req);
+      state.arrivedAt = performance.now();
       reply.header('request-id', requestIdOf(req));
       const inner = req.headers['x-sandbox-inner'] === ctx.innerSecret;
       const auth = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
@@ -169,7 +181,6 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         state.release = adm.release;
         if (!adm.ok) return sendGraphError(req, reply, new SandboxGraphError(429, adm.code, adm.message, { 'Retry-After': String(adm.retryAfterSeconds) }));
       }
-      if (ctx.latencyMs > 0) await sleep(ctx.latencyMs);
       if (/\/\$batch$/i.test(req.url.split('?')[0])) return;
       const fault = ctx.faults.requestFault();
       const retryAfter = String(ctx.faults.options.retryAfterSeconds ?? 1);
@@ -177,12 +188,18 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       if (fault === '503') return sendGraphError(req, reply, new SandboxGraphError(503, 'ServiceUnavailable', 'The service is temporarily unavailable.', { 'Retry-After': retryAfter }));
       if (fault === '504' || (fault === 'reset' && inner)) return sendGraphError(req, reply, new SandboxGraphError(504, 'GatewayTimeout', 'The gateway did not receive a timely response.'));
       if (fault === 'reset') {
+        await untilLatency(state);
         state.release?.();
         req.raw.socket?.destroy();
         return reply;
       }
     });
-    app.addHook('onSend', async (req, _reply, payload) => {
+    app.addHook('onSend', async (req, reply, payload) => {
+      const state = stateOf(req);
+      await untilLatency(state);
+      // How long the sandbox held the request (arrival to answer), for benchmarks that split a
+      // request's time into Graph's part and the client's.
+      if (state.arrivedAt !== undefined) reply.header('x-sandbox-service-ms', (performance.now() - state.arrivedAt).toFixed(2));
       // Released before the bytes go out: a client that reads the answer and sends the next request
       // can never find its own finished request still counted.
       stateOf(req).release?.();
