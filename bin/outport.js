@@ -16,8 +16,10 @@ if (flags.length > 0) {
   const { spawn } = require('node:child_process');
   // Its own process group (POSIX): a terminal's Ctrl-C reaches this process only, which passes it on
   // once (the commands cancel on the first SIGINT/SIGTERM and stop hard on a second).
+  // The IPC channel is how the child notices that this process died without passing anything on
+  // (kill -9, OOM killer): it then stops at once too (below), as a single-process command would.
   const child = spawn(process.execPath, [...process.execArgv, ...flags, __filename, ...argv], {
-    stdio: ['ignore', 'inherit', 'inherit'], detached: process.platform !== 'win32', env: { ...process.env, OUTPORT_HEAP_CAPPED: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: process.platform !== 'win32', env: { ...process.env, OUTPORT_HEAP_CAPPED: '1' },
   });
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
   for (const sig of signals) process.on(sig, () => child.kill(sig));
@@ -31,6 +33,12 @@ if (flags.length > 0) {
     }
   });
 } else {
+  if (process.env.OUTPORT_HEAP_CAPPED === '1' && process.channel) {
+    // Started by the launcher above: if it is gone (SIGKILL), go too, without cleanup — whoever
+    // killed it meant this process. The channel must not keep this process alive by itself.
+    process.channel.unref();
+    process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
+  }
   require('tsx/cjs');
   const { main } = require('../worker-service/src/cli.ts');
   main(argv).then(

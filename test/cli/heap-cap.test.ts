@@ -3,8 +3,8 @@
  * "Memory"): which command gets which cap, what overrides it, and that the launcher's child really
  * runs with it and passes its exit code through.
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -55,6 +55,31 @@ test('bin/outport.js: a capped command runs in a child with the flag; exit codes
     const wrong = spawnSync(process.execPath, [BIN, 'help'], { encoding: 'utf8', env: { ...env, OUTPORT_HEAP_MB: 'x' } });
     expect(wrong.status).toBe(2);
     expect(wrong.stderr).toMatch(/OUTPORT_HEAP_MB must be a whole number/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('bin/outport.js: kill -9 of the launcher takes the capped child with it (no orphaned worker)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'outport-heap-cap-'));
+  const alive = (pid: number): boolean => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    // in the child: record the pid and stay alive (as a running worker would) after the command ends
+    const preload = path.join(dir, 'stay.js');
+    const pidFile = path.join(dir, 'child.pid');
+    writeFileSync(preload, `if (process.env.OUTPORT_HEAP_CAPPED === '1') { require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000); }\n`);
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
+    delete env.OUTPORT_HEAP_MB;
+    const launcher = spawn(process.execPath, ['--require', preload, BIN, 'export', '--bogus'], { env, stdio: 'ignore' });
+    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await sleep(50);
+    const childPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(childPid).toBeGreaterThan(0);
+    await sleep(300);
+    expect(alive(childPid)).toBe(true); // the preload keeps it running
+    launcher.kill('SIGKILL');
+    for (let i = 0; i < 100 && alive(childPid); i++) await sleep(50);
+    expect(alive(childPid)).toBe(false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
