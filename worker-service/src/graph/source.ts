@@ -348,6 +348,9 @@ async function produceFull(client: GraphClient, mb: ResolvedMailbox, given: Sour
   if (!queue.cancelled) await flush(true);
 }
 
+/** Lets pending I/O run (setImmediate). */
+const yieldTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** An error event from a thrown value. */
 function errorEvent(e: unknown, sourceId: string, path?: MapiFolder[]): SourceErrorEvent {
   const code = e instanceof GraphError || e instanceof FtsDecodeError ? e.code : 'Unexpected';
@@ -379,7 +382,14 @@ async function exportBatch(client: GraphClient, mailboxId: string, user: string 
     return batch.map((b) => errorEvent(e, b.meta.id, b.path));
   }
   const byId = new Map(values.filter((v) => typeof v.itemId === 'string').map((v) => [v.itemId!, v]));
+  let first = true;
   for (const { meta, path } of batch) {
+    // One item's decoding per event-loop turn: other answers are read (and their gate places
+    // freed) between items instead of after the whole batch. Measured (bench:graph, 24,000 items at
+    // 50 ms, 2 alternated pairs, load 1.6-5.5): ratio 0.831/0.813 with, 0.801/0.812 without — a
+    // small edge, within the machine's noise; it costs one setImmediate an item.
+    if (!first) await yieldTurn();
+    first = false;
     const v = byId.get(meta.id);
     if (!v || v.error || typeof v.data !== 'string') {
       out.push({ kind: 'error', code: v?.error?.code ?? 'ErrorItemNotFound', sourceId: meta.id, message: v?.error?.message ?? 'exportItems returned no data for the item', path });
