@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import type { Context } from '@microsoft/microsoft-graph-client';
 import { customCloud, GraphClient, GraphError, StaticTokenSource } from '../../worker-service/src/graph';
+import { materializeBody, responseBytes, responseText } from '../../worker-service/src/graph/middleware/context';
 import { HttpHandler } from '../../worker-service/src/graph/middleware/HttpHandler';
 import { generateSandboxCertificate } from '../../worker-service/src/sandbox/tls';
 
@@ -65,7 +66,7 @@ test('a POST: string body with its length and the caller\'s headers; the answer\
   expect(res.statusText).toBe('Made');
   expect(res.headers.get('request-id')).toBe('r-1');
   expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
-  expect(await res.json()).toEqual({ ok: 'é' });
+  expect(JSON.parse(await responseText(res))).toEqual({ ok: 'é' });
 });
 
 test('binary bodies (Uint8Array, ArrayBuffer) are sent byte for byte; record and array headers are accepted', async () => {
@@ -74,8 +75,8 @@ test('binary bodies (Uint8Array, ArrayBuffer) are sent byte for byte; record and
   const bytes = Uint8Array.from({ length: 70_000 }, (_, i) => (i * 31) & 0xff);
   const a = await send(make(), `${base}/b`, { method: 'PUT', headers: { 'X-K': 'rec' }, body: bytes });
   const b = await send(make(), `${base}/b`, { method: 'PUT', headers: [['X-K', 'arr']], body: bytes.buffer });
-  expect(await a.text()).toBe('rec');
-  expect(await b.text()).toBe('arr');
+  expect(await responseText(a)).toBe('rec');
+  expect(await responseText(b)).toBe('arr');
   expect(got.map((g) => Buffer.compare(g, Buffer.from(bytes)))).toEqual([0, 0]);
 });
 
@@ -88,7 +89,7 @@ test('gzip and deflate answers are inflated and lose their content-encoding; an 
     };
     const res = await send(make(), `${base}/z`);
     expect(res.headers.get('content-encoding')).toBeNull();
-    expect(await res.text()).toBe(payload);
+    expect(await responseText(res)).toBe(payload);
   }
   handler = (_req, _b, res) => { res.writeHead(200, { 'content-encoding': 'gzip' }); res.end('not gzip'); };
   await expect(send(make(), `${base}/z`)).rejects.toThrow();
@@ -149,7 +150,7 @@ test('https: trusted by the given CA; refused without it', async () => {
   await once(tls, 'listening');
   const url = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/x`;
   try {
-    expect(await (await send(make({ ca: cert.certPem }), url)).text()).toBe('secure');
+    expect(await responseText(await send(make({ ca: cert.certPem }), url))).toBe('secure');
     await expect(send(make(), url)).rejects.toThrow(/self[- ]signed|certificate/i);
   } finally {
     tls.closeAllConnections();
@@ -159,4 +160,20 @@ test('https: trusted by the given CA; refused without it', async () => {
 
 test('an unsupported scheme is refused with a clear error', async () => {
   await expect(send(make(), 'ftp://example.test/x')).rejects.toThrow('unsupported URL scheme ftp: (http: or https: expected)');
+});
+
+test('kept bodies: read once without a copy, the same bytes for every reader; materializeBody gives other readers a real stream', async () => {
+  handler = (_req, _b, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end('{"displayName":"Megan"}'); };
+  const res = await send(make(), `${base}/users/megan`);
+  expect(res.body).toBeNull(); // no WHATWG stream built for it
+  const a = await responseBytes(res);
+  expect(await responseBytes(res)).toBe(a); // the same bytes, not a copy
+  expect(await materializeBody(res).json()).toEqual({ displayName: 'Megan' });
+  // a Response from elsewhere: its stream is read once and kept; materializeBody rebuilds it
+  const foreign = new Response('{"n":1}', { status: 200 });
+  expect(await responseText(foreign)).toBe('{"n":1}');
+  expect(foreign.bodyUsed).toBe(true);
+  expect(await materializeBody(foreign).json()).toEqual({ n: 1 });
+  const untouched = new Response('x');
+  expect(materializeBody(untouched)).toBe(untouched);
 });

@@ -20,7 +20,7 @@ import { AuthHandler } from './middleware/AuthHandler';
 import { ErrorHandler } from './middleware/ErrorHandler';
 import { HttpHandler } from './middleware/HttpHandler';
 import { MailboxGateHandler } from './middleware/MailboxGateHandler';
-import { stateOf } from './middleware/context';
+import { materializeBody, responseBytes, stateOf } from './middleware/context';
 import { RedirectHandler, RedirectHandlerOptions } from './middleware/RedirectHandler';
 import { RetryHandler, RetryHandlerOptions } from './middleware/RetryHandler';
 import type { TokenSource } from './token-source';
@@ -135,7 +135,7 @@ export class GraphClient {
     await this.middleware[0].execute(context);
     const res = context.response!;
     const url = typeof context.request === 'string' ? context.request : context.request.url;
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await responseBytes(res);
     const state = stateOf(context);
     const method = context.options?.method ?? 'GET';
     return {
@@ -176,8 +176,15 @@ export class GraphClient {
    */
   sdk(): Client {
     const base = new URL(this.cloud.graphBaseUrl);
+    // The SDK reads `context.response` with res.json()/text(): give it a Response with a body stream.
+    const materialize: Middleware = {
+      execute: async (context: Context) => {
+        await this.middleware[0].execute(context);
+        if (context.response) context.response = materializeBody(context.response);
+      },
+    };
     return Client.initWithMiddleware({
-      middleware: [...this.middleware],
+      middleware: [materialize],
       baseUrl: this.cloud.graphBaseUrl + '/',
       defaultVersion: this.version,
       customHosts: new Set([base.host.toLowerCase()]),

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from '@microsoft/microsoft-graph-client';
 import { GraphClientCodes, GraphError, parseGraphErrorBody, safePath, TokenAcquisitionError } from '../errors';
 import { parseRetryAfterMs } from '../retry-after';
-import { ChainedMiddleware, headersOf, methodOf, signalOf, stateOf, urlOf } from './context';
+import { ChainedMiddleware, headersOf, methodOf, responseText, signalOf, stateOf, urlOf } from './context';
 
 export class ErrorHandler extends ChainedMiddleware {
   async execute(context: Context): Promise<void> {
@@ -30,7 +30,7 @@ export class ErrorHandler extends ChainedMiddleware {
     if (!res) throw new GraphError({ ...base(), code: GraphClientCodes.InvalidResponse, statusCode: 0 });
     if (res.status >= 200 && res.status < 300) return;
     let body: unknown;
-    try { body = JSON.parse(await res.clone().text()); } catch { body = undefined; }
+    try { body = JSON.parse(await responseText(res)); } catch { body = undefined; }
     const said = parseGraphErrorBody(body);
     throw new GraphError({
       ...base(),

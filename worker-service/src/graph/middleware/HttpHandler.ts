@@ -25,6 +25,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { HTTPMessageHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { bufferedResponse, NULL_BODY_STATUSES } from './context';
 
 /** HttpHandler settings. */
 export interface HttpHandlerOptions {
@@ -36,8 +37,6 @@ export interface HttpHandlerOptions {
   ca?: string | string[];
 }
 
-/** Statuses whose Response may not carry a body (fetch spec "null body status"). */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
 
@@ -70,7 +69,8 @@ function responseHeaders(raw: readonly string[]): Headers {
 
 /**
  * Final middleware performing HTTP with node:http/https (see the file comment for what it does and
- * does not do). Sets `context.response` to a fetch Response whose body is fully received.
+ * does not do). Sets `context.response` to a fetch Response whose body is fully received and kept
+ * in memory (context.ts bufferedResponse: read it with responseBytes).
  * @throws Error on a network failure, an abort (the signal's reason), an idle timeout or a body
  *         that does not inflate; ErrorHandler turns these into GraphError NetworkError / Aborted.
  */
@@ -124,7 +124,7 @@ export class HttpHandler implements Middleware {
       resHeaders.delete('content-encoding');
       resHeaders.set('content-length', String(payload.length));
     }
-    context.response = new Response(payload, { status, statusText, headers: resHeaders });
+    context.response = bufferedResponse(payload, { status, statusText, headers: resHeaders });
   }
 
   /** The final handler has no next middleware. */

@@ -9,7 +9,7 @@ import type { Context } from '@microsoft/microsoft-graph-client';
 import type { MailboxGate } from '../mailbox-gate';
 import { batchMailboxCosts, isBatchUrl, mailboxKeyOf } from '../mailbox-key';
 import { parseRetryAfterMs } from '../retry-after';
-import { ChainedMiddleware, methodOf, signalOf, stateOf, urlOf } from './context';
+import { ChainedMiddleware, methodOf, responseBytes, signalOf, stateOf, urlOf } from './context';
 
 /** MailboxGateHandler settings. */
 export interface MailboxGateHandlerOptions {
@@ -20,8 +20,6 @@ export interface MailboxGateHandlerOptions {
   pauseOn429?: boolean;
 }
 
-/** Statuses whose Response may not carry a body. */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 export class MailboxGateHandler extends ChainedMiddleware {
   constructor(private readonly options: MailboxGateHandlerOptions) { super(); }
@@ -43,8 +41,7 @@ export class MailboxGateHandler extends ChainedMiddleware {
       const res = context.response;
       if (res) {
         // Graph counts a request in flight until its response is complete: read it before releasing.
-        const body = NULL_BODY_STATUSES.has(res.status) ? null : await res.arrayBuffer();
-        context.response = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        await responseBytes(res);
         if (res.status === 429 && costs.size === 1 && this.options.pauseOn429 !== false) {
           const now = this.options.gate.nowMs();
           const waitMs = parseRetryAfterMs(res.headers.get('retry-after'), now);

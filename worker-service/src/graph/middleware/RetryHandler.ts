@@ -18,7 +18,7 @@ import { sleep, throwIfAborted } from '../abort';
 import { GraphError, TokenAcquisitionError } from '../errors';
 import { BatchRequestItem, isBatchUrl, parseBatchRequests } from '../mailbox-key';
 import { parseRetryAfterMs } from '../retry-after';
-import { ChainedMiddleware, methodOf, signalOf, urlOf } from './context';
+import { bufferedResponse, ChainedMiddleware, methodOf, responseText, signalOf, urlOf } from './context';
 
 /** RetryHandler settings (all optional). */
 export interface RetryHandlerOptions {
@@ -181,13 +181,13 @@ export class RetryHandler extends ChainedMiddleware {
     const headers = new Headers(last?.headers ?? context.response?.headers);
     headers.set('content-type', 'application/json');
     headers.delete('content-length');
-    context.response = new Response(JSON.stringify({ responses: ordered }), { status: 200, headers });
+    context.response = bufferedResponse(Buffer.from(JSON.stringify({ responses: ordered }), 'utf8'), { status: 200, headers });
   }
 }
 
 async function readBatchResponses(res: Response): Promise<BatchResponseItem[] | undefined> {
   try {
-    const json = (await res.clone().json()) as { responses?: unknown };
+    const json = JSON.parse(await responseText(res)) as { responses?: unknown };
     return Array.isArray(json?.responses) ? (json.responses as BatchResponseItem[]) : undefined;
   } catch {
     return undefined;

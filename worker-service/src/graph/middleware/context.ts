@@ -63,3 +63,54 @@ export abstract class ChainedMiddleware implements Middleware {
     return this.nextHandler.execute(context);
   }
 }
+
+/** Statuses whose Response may not carry a body (fetch spec "null body status"). */
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
+
+/** Bodies already in memory, by the Response they belong to. */
+const fullBodies = new WeakMap<Response, Uint8Array>();
+const EMPTY = new Uint8Array(0);
+
+/**
+ * A Response whose body is already in memory, built **without** a body stream: undici's Response
+ * copies the bytes and wraps them in a WHATWG stream (~0.1 ms and a copy of the whole body per
+ * exportItems answer of ~280 KB; every copy is external memory that drives the GC). The chain and
+ * GraphClient read the bytes with {@link responseBytes}; `res.body` itself is null, so anything
+ * else that reads the Response (the SDK's response handler) must go through
+ * {@link materializeBody} first (GraphClient.sdk() does).
+ */
+export function bufferedResponse(bytes: Uint8Array | null, init: ResponseInit): Response {
+  const res = new Response(null, init);
+  fullBodies.set(res, bytes ?? EMPTY);
+  return res;
+}
+
+/**
+ * The whole body of `res` as bytes: kept ones (bufferedResponse, or an earlier call) without a
+ * copy, else read from its stream once and kept, so that every later reader in the chain gets the
+ * same bytes (the stream itself is then consumed: read bodies only through this function).
+ * @throws what reading the stream throws (a connection that broke mid-body)
+ */
+export async function responseBytes(res: Response): Promise<Uint8Array> {
+  const kept = fullBodies.get(res);
+  if (kept) return kept;
+  const bytes = NULL_BODY_STATUSES.has(res.status) || res.body === null ? EMPTY : new Uint8Array(await res.arrayBuffer());
+  fullBodies.set(res, bytes);
+  return bytes;
+}
+
+/** The body as UTF-8 text (responseBytes). */
+export async function responseText(res: Response): Promise<string> {
+  const b = await responseBytes(res);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+}
+
+/**
+ * A Response carrying its kept body as a real stream again (for code outside the chain that reads
+ * `res.json()` etc., e.g. the SDK's GraphResponseHandler); other Responses unchanged.
+ */
+export function materializeBody(res: Response): Response {
+  const kept = fullBodies.get(res);
+  if (!kept || NULL_BODY_STATUSES.has(res.status) || (res.body !== null && !res.bodyUsed)) return res;
+  return new Response(kept, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
