@@ -19,7 +19,6 @@ import { createDestination, validateDestination } from '../worker-service/src/st
 
 const MB = 1e6;
 
-
 /** What the parent asks a child to export. */
 export interface ExportJob {
   kind: 'export'; graphUrl: string; tenantId: string; clientId: string; clientSecret: string; mail: string; blobEndpoint: string;
