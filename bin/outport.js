@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `outport` command: runs worker-service/src/cli.ts through tsx (no build step needed after `npm ci`).
+// The `outport` command: runs worker-service/src/cli.ts — compiled from dist/ when `npm run build` made a
+// build of the current sources (bin/compiled.js), else through tsx (no build step needed after `npm ci`).
 // Long-running commands (export, serve, worker) run with a V8 heap cap (bin/heap-cap.js; docs/export.md
 // "Memory"): this process starts node again with --max-old-space-size=N and passes signals and the exit
 // code through, unless a cap was given (node flag, NODE_OPTIONS) or OUTPORT_HEAP_MB=0.
@@ -39,8 +40,16 @@ if (flags.length > 0) {
     process.channel.unref();
     process.on('disconnect', () => process.kill(process.pid, 'SIGKILL'));
   }
-  require('tsx/cjs');
-  const { main } = require('../worker-service/src/cli.ts');
+  // The compiled build when it matches the sources (bin/compiled.js), else the sources through tsx.
+  const compiled = require('./compiled').compiledCli();
+  let main;
+  if (compiled.entry) {
+    ({ main } = require(compiled.entry));
+  } else {
+    if (compiled.stale) console.error(`outport: ${compiled.dir} was built from other sources than worker-service/src holds now; running the sources through tsx (npm run build makes a current build)`);
+    require('tsx/cjs');
+    ({ main } = require('../worker-service/src/cli.ts'));
+  }
   main(argv).then(
     (code) => { process.exitCode = code; },
     (err) => { console.error(err && err.stack ? err.stack : String(err)); process.exitCode = 2; },

@@ -109,11 +109,15 @@ function defaultOpenDestination(input: DestinationInput): StorageDestination {
   return createDestination(v.config);
 }
 
-/** The package version (package.json), read once. */
+/** The package version: the nearest package.json above this file named "outport" (sources or dist/). */
 function packageVersion(): string {
-  try {
-    return (require(path.resolve(__dirname, '../../../package.json')) as { version: string }).version;
-  } catch { return '0.0.0'; }
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = require(path.join(dir, 'package.json')) as { name?: string; version?: string };
+      if (pkg.name === 'outport' && pkg.version) return pkg.version;
+    } catch { /* none here */ }
+    if (path.dirname(dir) === dir) return '0.0.0';
+  }
 }
 
 const lower = (s: string): string => s.trim().toLowerCase();
