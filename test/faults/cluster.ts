@@ -44,6 +44,8 @@ export interface ClusterOptions {
   itemsPerMailbox: number;
   /** Sandbox latency per Graph request, ms. */
   latencyMs?: number;
+  /** Azurite's in-memory blob store limit, MB (default 512; benchmarks of large mailboxes raise it). */
+  azuriteMemoryMb?: number;
   /** Sandbox faults; the object is kept (FaultInjector reads it on every request), so a test may change rates while running. */
   faults?: FaultOptions;
   /** A fault proxy in front of Azurite (failure rate 0 until set). */
@@ -162,7 +164,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const mailboxes = await addMailboxes(tenant, options.mailboxes, options.itemsPerMailbox);
   const [sb, az, redis] = await Promise.all([
     startSandbox({ tenant, seed: SEED, latencyMs: options.latencyMs ?? 0, ...(options.faults ? { faults: options.faults } : {}) }),
-    startAzurite(),
+    startAzurite(options.azuriteMemoryMb ? { extentMemoryLimitMb: options.azuriteMemoryMb } : {}),
     startRedisServer(),
   ]);
   const proxy = options.blobProxy ? await startFaultProxy(az.blobEndpoint, { rate: 0, kinds: ['503', 'reset'], seed: 5 }) : undefined;
