@@ -42,7 +42,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type * as TS from 'typescript';
+import { benchBuildDir, compileEntry } from './compile';
 import { encodeExportItem } from '../worker-service/src/convert/fts/encode';
 import { TAG } from '../worker-service/src/mapi/tags';
 import { EXPORT_ENCODE_OPTIONS, buildTenant, startSandbox, type SandboxHandle, type SandboxTenant } from '../worker-service/src/sandbox';
@@ -237,28 +237,8 @@ async function startAzurite(dir: string): Promise<{ port: number; proc: ChildPro
   return { port, proc };
 }
 
-/** Where the export children's compiled JavaScript goes by default (under node_modules so that imports resolve). */
-const DEFAULT_BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench-export');
-
-/**
- * Compiles the export child (bench/export-child.ts) and what it imports with tsc (the project's tsconfig, CommonJS, no source maps)
- * and returns the compiled entry's path. @throws Error when tsc emits nothing
- */
-function compileChild(buildDir: string): string {
-  // loaded here, not at the top: the children should not hold the compiler
-  const ts = require('typescript') as typeof TS;
-  const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
-  if (!config) throw new Error('cannot read tsconfig.json');
-  const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: buildDir, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
-  const program = ts.createProgram([CHILD_TS], options);
-  const emitted = program.emit();
-  const host = { getCanonicalFileName: (f: string) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' };
-  if (emitted.emitSkipped) throw new Error(`tsc emitted nothing: ${ts.formatDiagnostics(emitted.diagnostics, host)}`);
-  // Type errors do not stop the emit (a file another session is editing right now); they are shown.
-  const typeErrors = ts.getPreEmitDiagnostics(program).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (typeErrors.length > 0) console.warn(`bench:export: compiled with type errors:\n${ts.formatDiagnostics(typeErrors, host)}`);
-  return path.join(buildDir, path.relative(path.resolve(__dirname, '..'), CHILD_TS).replace(/\.ts$/, '.js'));
-}
+/** Where the export children's compiled JavaScript goes by default. */
+const DEFAULT_BUILD_DIR = benchBuildDir('outport-bench-export');
 
 /** Runs one export child (compiled entry, or through tsx when `entry` is undefined) and returns its report. */
 function runExportChild(job: ExportJob, extraNodeArgs: string[], entry: string | undefined): Promise<ExportReport> {
@@ -282,7 +262,7 @@ async function main(): Promise<void> {
   if (argv.includes('--serve')) { await serve(args); return; }
 
   const t0 = performance.now();
-  const entry = args.runner === 'compiled' ? compileChild(args.buildDir) : undefined;
+  const entry = args.runner === 'compiled' ? compileEntry(CHILD_TS, args.buildDir) : undefined;
   const compileS = (performance.now() - t0) / 1000;
   const azDir = mkdtempSync(path.join(tmpdir(), 'outport-bench-export-azurite-'));
   const az = await startAzurite(azDir);

@@ -25,14 +25,18 @@
  * wall-clock ratio falls while the ratio at the observed request time stays high. The last line is key=value pairs; `ratio_to_bound` is the
  * single-mailbox ratio at the worse of the two latencies (goal ≥ 0.9).
  *
- * Usage: npm run bench:graph -- [--items N] [--multi-items N] [--mailboxes N] [--latencies 50,200] [--quick] [--page-size N] [--max-ahead N]
+ * Reader and sandbox run JavaScript compiled by tsc (bench/compile.ts), as a deployed worker does;
+ * `--runner tsx` runs the TypeScript through tsx instead.
+ *
+ * Usage: npm run bench:graph -- [--items N] [--multi-items N] [--mailboxes N] [--latencies 50,200] [--quick] [--page-size N] [--max-ahead N] [--runner tsx]
  *   --items      items per bench mailbox (default: 30 s of reading at the lowest latency's bound, 48,000
  *                at 50 ms — a mailbox of a realistic size, where the 3 round trips before the first
  *                export weigh < 1 %)
  *   --multi-items items of the other mailboxes (default items / 3, at most 3,200); the all-at-once run reads them all
  *   --quick      --items 1500 --mailboxes 4
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { benchBuildDir, compileEntry } from './compile';
 import * as path from 'node:path';
 import { loadavg } from 'node:os';
 import { FetchClientCredentialsTokenSource } from '../worker-service/src/graph/client-credentials';
@@ -235,8 +239,19 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv);
   if (argv.includes('--serve')) { await serve(args); return; }
+  // The reader runs as a deployed worker runs it: compiled by tsc, not through tsx (bench/compile.ts).
+  if (__filename.endsWith('.ts') && !argv.includes('--runner=tsx') && argv[argv.indexOf('--runner') + 1] !== 'tsx') {
+    const t0 = Date.now();
+    const entry = compileEntry(__filename, benchBuildDir('outport-bench-graph'));
+    console.log(`bench:graph: compiled by tsc in ${((Date.now() - t0) / 1000).toFixed(1)} s (${path.relative(process.cwd(), entry)})`);
+    const r = spawnSync(process.execPath, [...process.execArgv, entry, ...argv], { stdio: 'inherit' });
+    process.exitCode = r.status ?? 1;
+    return;
+  }
 
-  const child: ChildProcess = fork(path.join(__dirname, '..', 'bin', 'run-ts.js'), [path.join(__dirname, 'graph.ts'), ...argv, '--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = __filename.endsWith('.js')
+    ? fork(__filename, [...argv, '--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    : fork(path.join(__dirname, '..', 'bin', 'run-ts.js'), [path.join(__dirname, 'graph.ts'), ...argv, '--serve'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<ServerReady>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerReady));
     child.once('exit', (code) => reject(new Error(`the sandbox process exited (${code}) before it was ready`)));

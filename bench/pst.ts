@@ -27,7 +27,7 @@ import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, stat
 import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import type * as TS from 'typescript';
+import { benchBuildDir, compileEntry } from './compile';
 import { FilePstSink, PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
@@ -160,26 +160,6 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   process.stdout.write(JSON.stringify(result) + '\n');
 }
 
-/** Where the children's compiled JavaScript goes (under node_modules so that imports resolve). */
-const BUILD_DIR = path.resolve(__dirname, '../node_modules/.cache/outport-bench');
-
-/**
- * Compiles this file and what it imports with tsc (the project's tsconfig, emitting CommonJS) and
- * returns the path of the compiled entry. @throws Error listing the compiler's errors
- */
-function compileChild(): string {
-  // loaded here, not at the top: the children run this file too and should not hold the compiler
-  const ts = require('typescript') as typeof TS;
-  const config = ts.getParsedCommandLineOfConfigFile(path.resolve(__dirname, '../tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => undefined });
-  if (!config) throw new Error('cannot read tsconfig.json');
-  const options: TS.CompilerOptions = { ...config.options, noEmit: false, outDir: BUILD_DIR, rootDir: path.resolve(__dirname, '..'), sourceMap: false, declaration: false, incremental: false };
-  const program = ts.createProgram([__filename], options);
-  const emitted = program.emit();
-  const errors = ts.getPreEmitDiagnostics(program).concat(emitted.diagnostics).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (errors.length > 0 || emitted.emitSkipped) throw new Error(`tsc: ${ts.formatDiagnostics(errors, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => process.cwd(), getNewLine: () => '\n' })}`);
-  return path.join(BUILD_DIR, path.relative(path.resolve(__dirname, '..'), __filename).replace(/\.ts$/, '.js'));
-}
-
 /** How children run: compiled JavaScript (its path) or TypeScript through tsx. */
 type Runner = { kind: 'compiled'; entry: string } | { kind: 'tsx' };
 
@@ -244,7 +224,7 @@ async function main(argv: string[]): Promise<void> {
   try {
     log(`bench:pst on ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, node ${process.version}, files in ${dir}`);
     let t0 = performance.now();
-    const runner: Runner = runnerName === 'tsx' ? { kind: 'tsx' } : { kind: 'compiled', entry: compileChild() };
+    const runner: Runner = runnerName === 'tsx' ? { kind: 'tsx' } : { kind: 'compiled', entry: compileEntry(__filename, benchBuildDir('outport-bench'), true) };
     log(runner.kind === 'compiled' ? `writer compiled by tsc in ${f1((performance.now() - t0) / 1000)} s (children run ${path.relative(process.cwd(), runner.entry)})` : 'children run TypeScript through tsx');
     t0 = performance.now();
     const items = await corpusItems();
