@@ -21,9 +21,10 @@
  * (dist/, bin/compiled.js) first; `--runner tsx` skips it (workers then run whatever bin/outport.js
  * picks: a current dist/ or the sources through tsx).
  *
- * Usage: npm run bench:scale -- [--items 2000] [--mailboxes 8] [--latency 50] [--concurrency 1] [--workers 1,2,3] [--runner tsx]
+ * Usage: npm run bench:scale -- [--items 2000] [--mailboxes 8] [--latency 50] [--concurrency 1] [--workers 1,2,3] [--runner tsx] [--worker-logs DIR]
  */
 import { spawnSync } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
@@ -78,6 +79,8 @@ async function runOnce(c: Cluster, workers: number): Promise<RunResult> {
   const bad = items.filter((i) => i.state !== 'Completed');
   if (bad.length) throw new Error(`items not completed: ${bad.map((i) => `${i.source} ${i.state} ${i.error?.message ?? ''}`).join('; ')}`);
   await c.stopWorkers();
+  const logDir = arg('worker-logs', '');
+  if (logDir) for (const w of c.workers) appendFileSync(path.join(logDir, `workers-${workers}-${w.id}.log`), w.lines.join('\n') + '\n');
   c.workers.length = 0;
   const v = await c.verify(container);
   if (v.badParts.length) throw new Error(`bad parts: ${v.badParts.join('; ')}`);

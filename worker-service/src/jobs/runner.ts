@@ -14,6 +14,7 @@
  * (the job belongs to someone else now); `stop()` → the job is released for another worker.
  */
 import { createHash } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { runExport as defaultRunExport, type ExportDeps, type ExportSource } from '../export/run';
 import type { ExportCheckpoint, ExportProgress, ExportRequest, ExportResult } from '../export/types';
@@ -24,6 +25,9 @@ import {
 } from './contract';
 import { errorCode, isAuthExpired, safeErrorMessage } from './errors';
 import { itemMailbox, verifyItem, type VerifySource } from './verify';
+
+/** Listeners a job's AbortSignal may have at once before Node warns of a leak (its default is 10). */
+const JOB_SIGNAL_MAX_LISTENERS = 100;
 
 /** What a job runs with; made per job by {@link RunnerOptions.buildDeps}. */
 export interface JobDeps {
@@ -226,6 +230,9 @@ export class Runner {
     const claimed = await this.#o.queue.claim(this.workerId, this.#o.leaseMs, this.#o.actions ? { actions: this.#o.actions } : {});
     if (!claimed) return false;
     const controller = new AbortController();
+    // A job's signal legitimately has many listeners at once (4 Graph requests in flight per
+    // mailbox, listing pages ahead, block uploads, sleeps): not a leak, so no MaxListeners warning.
+    setMaxListeners(JOB_SIGNAL_MAX_LISTENERS, controller.signal);
     const active: Active = { claimed, controller, done: Promise.resolve() };
     active.done = this.#run(claimed, controller).finally(() => {
       this.#active.delete(claimed.job.id);
