@@ -15,6 +15,7 @@ import {
 import { azuriteAvailable, startAzurite, type AzuriteInstance } from '../harness/azurite';
 import { isBlockPut, startFaultProxy } from '../harness/fault-proxy';
 import { describeWhenAvailable } from '../pst/shared-samples';
+import { chunked } from './chunks';
 import { writePst } from './pst-helpers';
 
 const BLOCK = 256 * 1024;
@@ -149,16 +150,6 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     await dest.delete('tiny.pst.manifest.json');
     expect((await dest.list('')).map((o) => o.name)).toEqual(['tiny.pst']);
   });
-
-  /** `bytes` in chunks of `size` through one reused buffer (as the manifest spill yields them); throws after `failAfter` chunks. */
-  async function* chunked(bytes: Buffer, size: number, failAfter = Infinity): AsyncGenerator<Uint8Array> {
-    const buf = Buffer.alloc(size);
-    for (let o = 0, n = 0; o < bytes.length; o += size, n++) {
-      if (n >= failAfter) throw new Error('the producer failed');
-      const c = bytes.copy(buf, 0, o, Math.min(bytes.length, o + size));
-      yield buf.subarray(0, c);
-    }
-  }
 
   test('putStream: several blocks (Put Block List) or one (Put Blob) equal the bytes, sha256 metadata; a failure mid-stream commits nothing and an earlier blob stays', async () => {
     const dest = createDestination(keyed('streams'), { azure: { blockSizeBytes: 64 * 1024, retry: FAST_RETRY } });

@@ -11,6 +11,7 @@ import { checkPst } from '../../worker-service/src/pst/check';
 import { FilePstSink } from '../../worker-service/src/pst/sink';
 import { DIRECTORY_MARKER, PARTIAL_SUFFIX, sidecarName } from '../../worker-service/src/storage/directory';
 import { StorageError, createDestination, validateDestination, type DestinationConfig } from '../../worker-service/src/storage';
+import { chunked } from './chunks';
 import { TeeSink, writePst } from './pst-helpers';
 import { PstWriter } from '../../worker-service/src/pst/writer';
 import { message } from './pst-helpers';
@@ -97,16 +98,6 @@ test('small objects, list, delete; names with separators are refused', async () 
   expect(existsSync(join(root, 'a', 'escape.json'))).toBe(false);
   expect(await dest.readUrl('x')).toBeUndefined();
 });
-
-/** `bytes` in chunks of `size` through one reused buffer (as the manifest spill yields them); throws after `failAfter` chunks. */
-async function* chunked(bytes: Buffer, size: number, failAfter = Infinity): AsyncGenerator<Uint8Array> {
-  const buf = Buffer.alloc(size);
-  for (let o = 0, n = 0; o < bytes.length; o += size, n++) {
-    if (n >= failAfter) throw new Error('the producer failed');
-    const c = bytes.copy(buf, 0, o, Math.min(bytes.length, o + size));
-    yield buf.subarray(0, c);
-  }
-}
 
 test('putStream: a streamed object equals its bytes (sha256 in the sidecar); a failure mid-stream leaves no object and no .partial, an earlier one stays', async () => {
   const dest = createDestination(dirConfig(join(root, 'd')));
