@@ -66,6 +66,8 @@ interface Args {
   latencies: number[];
   /** Source options to try (`--page-size`, `--max-ahead`); default the source's defaults. */
   options: SourceOptions;
+  /** `--runner tsx`: run the TypeScript through tsx instead of compiling it first. */
+  tsx: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -86,7 +88,7 @@ function parseArgs(argv: string[]): Args {
   const options: SourceOptions = {};
   if (get('page-size')) options.pageSize = Number(get('page-size'));
   if (get('max-ahead')) options.maxAhead = Number(get('max-ahead'));
-  return { items, multiItems, mailboxes, latencies, options };
+  return { items, multiItems, mailboxes, latencies, options, tsx: get('runner') === 'tsx' };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -240,7 +242,7 @@ async function main(): Promise<void> {
   const args = parseArgs(argv);
   if (argv.includes('--serve')) { await serve(args); return; }
   // The reader runs as a deployed worker runs it: compiled by tsc, not through tsx (bench/compile.ts).
-  if (__filename.endsWith('.ts') && !argv.includes('--runner=tsx') && argv[argv.indexOf('--runner') + 1] !== 'tsx') {
+  if (__filename.endsWith('.ts') && !args.tsx) {
     const t0 = Date.now();
     const entry = compileEntry(__filename, benchBuildDir('outport-bench-graph'));
     console.log(`bench:graph: compiled by tsc in ${((Date.now() - t0) / 1000).toFixed(1)} s (${path.relative(process.cwd(), entry)})`);

@@ -93,12 +93,9 @@ async function runOnce(c: Cluster, workers: number): Promise<RunResult> {
 
 /** `npm run build`: tsc with tsconfig.build.json into dist/, then its build-info. @returns seconds taken @throws Error when tsc fails */
 function build(): number {
-  const root = path.resolve(__dirname, '..');
   const t0 = Date.now();
-  const tsc = spawnSync(process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(root, 'tsconfig.build.json')], { encoding: 'utf8' });
-  if (tsc.status !== 0) throw new Error(`npm run build failed:\n${tsc.stdout}${tsc.stderr}`);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('../bin/compiled.js') as { writeBuildInfo: () => void }).writeBuildInfo();
+  const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'build'], { cwd: path.resolve(__dirname, '..'), encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`npm run build failed:\n${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}`);
   return (Date.now() - t0) / 1000;
 }
 
