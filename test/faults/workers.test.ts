@@ -99,7 +99,8 @@ describeWhenAvailable('faults: scaled-out workers on BullMQ', missing, () => {
     const first = c.startWorker({ concurrency: 2, leaseSeconds: 120 });
     await c.backend.queue.enqueue({ tenantId: TENANT(), projectId: project.id, action: 'full' });
     let partsAtStop = 0;
-    for (const deadline = Date.now() + 240_000; Date.now() < deadline; await sleep(250)) {
+    // Polled often: with 2 mailboxes the window where both are running with a finished part is short.
+    for (const deadline = Date.now() + 240_000; Date.now() < deadline; await sleep(50)) {
       const now = await c.backend.store.listItems(TENANT(), project.id);
       const parts = (await Promise.all(now.map((i) => c.backend.store.listParts(TENANT(), project.id, i.id)))).map((p) => p.length);
       if (now.every((i) => i.state === 'Running') && parts.every((k) => k > 0)) {
