@@ -5,13 +5,18 @@
 import type { PropertyBag } from '../../mapi/item';
 import { propTag, type PropType, type PropValue } from '../../mapi/types';
 import type { PcProperty } from '../ltp/write-pc';
-import type { NameToIdMapBuilder } from './write-nameid';
+import type { NamedPropertyKey } from '../../mapi/named';
+
+/** Maps a named property to its store-local id (0x8000+, MS-PST 2.4.7); NameToIdMapBuilder is one. */
+export interface NameResolver {
+  idFor(key: NamedPropertyKey): number;
+}
 
 /** Properties by store-local id. */
 export type LocalProps = Map<number, PcProperty>;
 
 /** The store-local properties of a bag; `skip` lists tagged ids the writer computes itself. */
-export function localProperties(bag: PropertyBag, names: NameToIdMapBuilder, skip: ReadonlySet<number> = new Set()): LocalProps {
+export function localProperties(bag: PropertyBag, names: NameResolver, skip: ReadonlySet<number> = new Set()): LocalProps {
   const out: LocalProps = new Map();
   for (const e of bag.entries()) {
     if (e.kind === 'tagged') {
