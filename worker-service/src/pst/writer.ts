@@ -11,8 +11,12 @@ import type { MapiFolder, MapiItem, PropertyBag } from '../mapi/item';
 import { fixedSize, isMultiValued, type PropValue } from '../mapi/types';
 import { CryptMethod } from './ndb/crypt';
 import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from './ndb/constants';
-import type { NdbStats } from './ndb/write-ndb';
-import { PstStoreWriter, type WrittenItem } from './messaging/write-store';
+import { NdbWriter, type NdbStats } from './ndb/write-ndb';
+import { PstStoreWriter, newStoreNameMap, type WrittenItem } from './messaging/write-store';
+import { collectNamedKeys } from './messaging/encode-message';
+import { encodeStoreItem, type EncodedStoreItem } from './messaging/encode-item';
+import type { NameToIdMapBuilder } from './messaging/write-nameid';
+import type { NamedPropertyKey } from '../mapi/named';
 import type { FolderHandle } from './messaging/write-folder';
 import type { PstSink } from './sink';
 
@@ -33,7 +37,7 @@ const STORE_STRUCTURE_BYTES = 48 * 1024;
 /** Error for bad writer input, with a stable code and a message that says how to fix it. */
 export class PstWriterError extends Error {
   constructor(
-    readonly code: 'BadSplitSize' | 'BadPartName' | 'WriterClosed' | 'BadFolderPath' | 'BadItem',
+    readonly code: 'BadSplitSize' | 'BadPartName' | 'WriterClosed' | 'BadFolderPath' | 'BadItem' | 'NotReady',
     message: string,
   ) {
     super(message);
@@ -121,19 +125,80 @@ export function estimateItemBytes(item: MapiItem): number {
 }
 
 /**
+ * Items whose exact laid-out size a split decision may not wait for: the decision for item k uses
+ * the part's exact size after item k − SPLIT_WINDOW − 1 plus the estimates of the items since.
+ * Fixed, so that the parts do not depend on how far layout lags (encoder threads) — the same items
+ * always split at the same place, with or without threads.
+ */
+export const SPLIT_WINDOW = 32;
+
+/** Sizes of a part after an item was laid out (for the split decision of a later item). */
+interface PartSnapshot {
+  sizeBytes: number;
+  nodeCount: number;
+  blockCount: number;
+}
+
+/** What an empty part has laid out before its first item. */
+const EMPTY_PART: PartSnapshot = (() => {
+  const ndb = new NdbWriter({ append: async () => undefined, writeAt: async () => undefined, close: async () => undefined }, { cryptMethod: CryptMethod.None });
+  return { sizeBytes: ndb.sizeBytes, nodeCount: ndb.nodeCount, blockCount: ndb.blockCount };
+})();
+
+/**
+ * A part as items are admitted to it, ahead of its layout: its index, its name-to-id map (named
+ * property ids are assigned at admission, in item order) and the figures of the split rule.
+ */
+export interface PartPlan {
+  readonly index: number;
+  readonly names: NameToIdMapBuilder;
+  /** Sequence number of the part's first admitted item. */
+  readonly firstSeq: number;
+  items: number;
+  pendingTableBytes: number;
+  /** Folder paths whose folder properties' names were resolved for this part. */
+  readonly folderKeys: Set<string>;
+}
+
+/** An admitted item: its sequence number and its part. */
+export interface Admission {
+  readonly seq: number;
+  readonly plan: PartPlan;
+}
+
+function folderKey(path: readonly MapiFolder[]): string {
+  return path.map((f) => f.displayName.toLowerCase()).join('\u0000');
+}
+
+function resolveBagNames(names: NameToIdMapBuilder, bag: PropertyBag): void {
+  for (const e of bag.entries()) if (e.kind === 'named') names.idFor(e.key);
+}
+
+/**
  * Writes items into one or more PST parts. Use `addItem(folderPath, item)` in any folder order;
  * each part holds the folder path of every item it contains.
+ *
+ * Each item goes through two steps, in item order: admission ({@link PstWriter.admit}: which part,
+ * named property ids) and layout ({@link PstWriter.layoutItem}: blocks, node, row). `addItem` does
+ * both at once; an encoder pool (pst/encode/pool.ts) admits items ahead, encodes them in threads
+ * and lays them out as they come back, with the same result byte for byte.
  */
 export class PstWriter {
   private part?: PstStoreWriter;
   private partIndex = 0;
   private partItems = 0;
-  private pendingTableBytes = 0;
   private folderCache = new Map<string, FolderHandle>();
   private topFolderProperties?: PropertyBag;
   private closed = false;
   readonly parts: PstPartInfo[] = [];
   private readonly splitSizeBytes: number;
+  /** The part items are being admitted to. */
+  private plan?: PartPlan;
+  private nextSeq = 0;
+  /** Items with a lower sequence number are laid out (or skipped). */
+  private laidOutSeq = 0;
+  private readonly ringEstimate = new Float64Array(SPLIT_WINDOW + 1);
+  private readonly ringSnapshot: PartSnapshot[] = Array.from({ length: SPLIT_WINDOW + 1 }, () => ({ ...EMPTY_PART }));
 
   private constructor(private readonly options: PstWriterOptions) {
     const split = options.splitSizeBytes ?? DEFAULT_SPLIT_SIZE_BYTES;
@@ -154,18 +219,26 @@ export class PstWriter {
     return new PstWriter(options);
   }
 
-  private async openPart(): Promise<PstStoreWriter> {
-    this.partIndex++;
+  private newPlan(): PartPlan {
+    const index = (this.plan?.index ?? this.partIndex) + 1;
+    const plan: PartPlan = { index, names: newStoreNameMap(), firstSeq: this.nextSeq, items: 0, pendingTableBytes: 0, folderKeys: new Set() };
+    if (this.topFolderProperties) resolveBagNames(plan.names, this.topFolderProperties);
+    this.plan = plan;
+    return plan;
+  }
+
+  private async openPart(plan: PartPlan): Promise<PstStoreWriter> {
+    this.partIndex = plan.index;
     const fileName = partFileName(this.options.partName, this.partIndex);
     const sink = await this.options.openSink(fileName, this.partIndex);
     const base = this.options.displayName ?? this.options.partName.replace(/\.pst$/i, '');
     this.part = PstStoreWriter.create(sink, {
       displayName: this.partIndex === 1 ? base : `${base} (${this.partIndex})`,
       cryptMethod: this.options.cryptMethod ?? CryptMethod.Permute,
+      names: plan.names,
       ...(this.options.recordKey ? { recordKey: this.options.recordKey(this.partIndex) } : {}),
     });
     this.partItems = 0;
-    this.pendingTableBytes = 0;
     this.folderCache.clear();
     if (this.topFolderProperties) this.part.setFolderProperties(this.part.topFolder, this.topFolderProperties);
     return this.part;
@@ -180,22 +253,123 @@ export class PstWriter {
     await this.options.onPartClosed?.(info);
   }
 
+  /** The open part for `plan`, closing the previous part first when the plan is a later one. */
+  private async partFor(plan: PartPlan): Promise<PstStoreWriter> {
+    if (this.part && this.partIndex === plan.index) return this.part;
+    await this.closePart();
+    return this.openPart(plan);
+  }
+
   /**
-   * The size the current part's file would have if it were closed after `extraBytes` more: laid-out
-   * bytes, the folder tables still to write, the NBT/BBT pages (15 node / 20 block entries a leaf
-   * page, ~6 % more for the levels above), the fixed store structure, rounded up to a whole AMap
-   * interval because a PST ends on one (MS-PST 2.6.1.1.2).
+   * The size the plan's part would have if it were closed after `estimate` more bytes, as the
+   * split rule sees it at item `seq`: the exact size after item seq − SPLIT_WINDOW − 1 (or an
+   * empty part's), the estimates of the items since, the folder tables still to write, the NBT/BBT
+   * pages (15 node / 20 block entries a leaf page, ~6 % more for the levels above), the fixed
+   * store structure, rounded up to a whole AMap interval because a PST ends on one (MS-PST 2.6.1.1.2).
    */
-  private projectedFileBytes(extraBytes: number): number {
-    if (!this.part) return 0;
-    const btreeBytes = Math.ceil((Math.ceil(this.part.nodeCount / 15) + Math.ceil((this.part.blockCount + extraBytes / 4096) / 20)) * 1.06 + 4) * 512;
-    const laidOut = this.part.sizeBytes + this.pendingTableBytes + btreeBytes + STORE_STRUCTURE_BYTES + extraBytes;
+  private projectedFileBytes(plan: PartPlan, seq: number, estimate: number): number {
+    const j0 = seq - SPLIT_WINDOW - 1;
+    const base = j0 >= plan.firstSeq ? this.ringSnapshot[j0 % this.ringSnapshot.length] : EMPTY_PART;
+    let extra = estimate;
+    let nodes = base.nodeCount + 1;
+    for (let j = Math.max(j0 + 1, plan.firstSeq); j < seq; j++, nodes++) extra += this.ringEstimate[j % this.ringEstimate.length];
+    const btreeBytes = Math.ceil((Math.ceil(nodes / 15) + Math.ceil((base.blockCount + extra / 4096) / 20)) * 1.06 + 4) * 512;
+    const laidOut = base.sizeBytes + plan.pendingTableBytes + btreeBytes + STORE_STRUCTURE_BYTES + extra;
     return FIRST_AMAP_OFFSET + Math.ceil((laidOut - FIRST_AMAP_OFFSET) / AMAP_INTERVAL) * AMAP_INTERVAL;
+  }
+
+  /** Checks a folder path. @throws PstWriterError "BadFolderPath" | "WriterClosed" */
+  private checkPath(folderPath: readonly MapiFolder[]): void {
+    if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is closed');
+    for (const f of folderPath) {
+      if (typeof f.displayName !== 'string' || !f.displayName.trim()) throw new PstWriterError('BadFolderPath', 'every folder in the path needs a non-empty displayName');
+    }
+  }
+
+  /** The plan for folder operations and items: the current one, or the first. */
+  private currentPlan(): PartPlan {
+    return this.plan ?? this.newPlan();
+  }
+
+  /** Resolves the names of a folder path's properties in `plan` (once per path and part). */
+  private admitFolderPath(plan: PartPlan, folderPath: readonly MapiFolder[]): void {
+    const key = folderKey(folderPath);
+    if (plan.folderKeys.has(key)) return;
+    plan.folderKeys.add(key);
+    for (const f of folderPath) if (f.properties) resolveBagNames(plan.names, f.properties);
+  }
+
+  /**
+   * The sequence number the next admission will get, and whether it may be admitted now: the
+   * split rule needs item seq − SPLIT_WINDOW − 1 laid out when that item is in the same part.
+   */
+  get admissionReady(): boolean {
+    const j0 = this.nextSeq - SPLIT_WINDOW - 1;
+    return j0 < 0 || this.laidOutSeq > j0 || (this.plan !== undefined && j0 < this.plan.firstSeq);
+  }
+
+  /**
+   * Admits the next item (in item order): decides its part by the split rule (a new part begins
+   * when the item would pass `splitSizeBytes`) and resolves, in the part's name-to-id map, the
+   * names of its folder path's properties and then `namedKeys` (in the order
+   * encode-message.ts `collectNamedKeys` gives). Call `keysLater` instead of keys to resolve the
+   * item's names afterwards with {@link PstWriter.admitNames} (an encoder thread that learns the
+   * part first).
+   * @param estimate  the item's bytes as {@link estimateItemBytes} gives them
+   * @throws PstWriterError "WriterClosed" | "BadFolderPath" | "NotReady" (see admissionReady); NameIdMapFullError
+   */
+  admit(folderPath: readonly MapiFolder[], estimate: number, namedKeys: readonly NamedPropertyKey[]): Admission {
+    this.checkPath(folderPath);
+    if (!this.admissionReady) throw new PstWriterError('NotReady', `item ${this.nextSeq} admitted before item ${this.nextSeq - SPLIT_WINDOW - 1} was laid out`);
+    let plan = this.currentPlan();
+    const seq = this.nextSeq;
+    if (plan.items > 0 && this.projectedFileBytes(plan, seq, estimate) > this.splitSizeBytes) plan = this.newPlan();
+    this.nextSeq++;
+    this.ringEstimate[seq % this.ringEstimate.length] = estimate;
+    plan.items++;
+    plan.pendingTableBytes += 160 + Math.min(estimate, 2048) / 4;
+    this.admitFolderPath(plan, folderPath);
+    for (const k of namedKeys) plan.names.idFor(k);
+    return { seq, plan };
+  }
+
+  /** Resolves more named properties of an admitted item in its part's map (ids, in order). @throws NameIdMapFullError */
+  admitNames(adm: Admission, namedKeys: readonly NamedPropertyKey[]): number[] {
+    return namedKeys.map((k) => adm.plan.names.idFor(k));
+  }
+
+  private recordLayout(adm: Admission): void {
+    if (adm.seq !== this.laidOutSeq) throw new PstWriterError('NotReady', `item ${adm.seq} laid out before item ${this.laidOutSeq}`);
+    const snap = this.ringSnapshot[adm.seq % this.ringSnapshot.length];
+    const part = this.part && this.partIndex === adm.plan.index ? this.part : undefined;
+    snap.sizeBytes = part ? part.sizeBytes : EMPTY_PART.sizeBytes;
+    snap.nodeCount = part ? part.nodeCount : EMPTY_PART.nodeCount;
+    snap.blockCount = part ? part.blockCount : EMPTY_PART.blockCount;
+    this.laidOutSeq++;
+  }
+
+  /**
+   * Lays out an admitted item encoded with its part's name map (messaging/encode-item.ts), in
+   * admission order: opens the item's part (closing the one before) and writes the item.
+   * @throws PstWriterError "NotReady" out of order; errors of the sink
+   */
+  async layoutItem(adm: Admission, folderPath: readonly MapiFolder[], enc: EncodedStoreItem): Promise<PstItemPlacement> {
+    if (adm.seq !== this.laidOutSeq) throw new PstWriterError('NotReady', `item ${adm.seq} laid out before item ${this.laidOutSeq}`);
+    const part = await this.partFor(adm.plan);
+    const written = await part.addEncodedItem(this.folderFor(folderPath), enc);
+    this.partItems++;
+    this.recordLayout(adm);
+    return { ...written, partIndex: this.partIndex, partFileName: partFileName(this.options.partName, this.partIndex) };
+  }
+
+  /** Records that an admitted item will not be laid out (its encoding failed); keeps the order going. */
+  skipItem(adm: Admission): void {
+    this.recordLayout(adm);
   }
 
   /** The folder handle for a path in the current part, creating folders as needed. */
   private folderFor(path: readonly MapiFolder[]): FolderHandle {
-    const key = path.map((f) => f.displayName.toLowerCase()).join('\u0000');
+    const key = folderKey(path);
     let h = this.folderCache.get(key);
     if (!h) {
       h = this.part!.ensurePath(path);
@@ -210,31 +384,34 @@ export class PstWriter {
    * @throws PstWriterError "BadFolderPath" | "WriterClosed"; errors of the store writer for bad values
    */
   async addItem(folderPath: readonly MapiFolder[], item: MapiItem): Promise<PstItemPlacement> {
-    if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is closed');
-    for (const f of folderPath) {
-      if (typeof f.displayName !== 'string' || !f.displayName.trim()) throw new PstWriterError('BadFolderPath', 'every folder in the path needs a non-empty displayName');
+    const adm = this.admit(folderPath, estimateItemBytes(item), collectNamedKeys(item));
+    let enc: EncodedStoreItem;
+    try {
+      enc = encodeStoreItem(adm.plan.names, item);
+    } catch (err) {
+      this.skipItem(adm);
+      throw err;
     }
-    const estimate = estimateItemBytes(item);
-    if (this.part && this.partItems > 0 && this.projectedFileBytes(estimate) > this.splitSizeBytes) await this.closePart();
-    const part = this.part ?? (await this.openPart());
-    const written = await part.addItem(this.folderFor(folderPath), item);
-    this.partItems++;
-    this.pendingTableBytes += 160 + Math.min(estimate, 2048) / 4;
-    return { ...written, partIndex: this.partIndex, partFileName: partFileName(this.options.partName, this.partIndex) };
+    return this.layoutItem(adm, folderPath, enc);
   }
 
   /**
    * Properties for the top of every part's visible tree (the IPM subtree), e.g. those of the source
-   * PST's IPM subtree when rewriting. Applies to the current part and every later one.
+   * PST's IPM subtree when rewriting. Applies to the current part and every later one. (An encoder
+   * pool applies it in order with its items: pst/encode/pool.ts.)
    */
   setTopFolderProperties(properties: PropertyBag): void {
     this.topFolderProperties = properties;
-    this.part?.setFolderProperties(this.part.topFolder, properties);
+    if (this.plan) resolveBagNames(this.plan.names, properties);
+    if (this.part && this.partIndex === this.plan?.index) this.part.setFolderProperties(this.part.topFolder, properties);
   }
 
   /** Creates a folder path in the current part even if no item goes there (empty folders). */
   async ensureFolder(folderPath: readonly MapiFolder[]): Promise<void> {
-    if (!this.part) await this.openPart();
+    this.checkPath(folderPath);
+    const plan = this.currentPlan();
+    this.admitFolderPath(plan, folderPath);
+    await this.partFor(plan);
     this.folderFor(folderPath);
   }
 
@@ -245,7 +422,7 @@ export class PstWriter {
   async close(): Promise<PstPartInfo[]> {
     if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is already closed');
     this.closed = true;
-    if (!this.part && this.parts.length === 0 && this.options.emptyPart !== false) await this.openPart();
+    if (!this.part && this.parts.length === 0 && this.options.emptyPart !== false) await this.partFor(this.currentPlan());
     await this.closePart();
     return this.parts;
   }

@@ -9,16 +9,14 @@ import type { MapiFolder, MapiItem, PropertyBag } from '../../mapi/item';
 import { TAG } from '../../mapi/tags';
 import { PropType, type PropValue } from '../../mapi/types';
 import { buildPropertyContext, type PcProperty } from '../ltp/write-pc';
-import { buildTableContext, layoutColumns, packRow, type PackedTcRow, type TcLayout } from '../ltp/write-tc';
+import { buildTableContext, layoutColumns, type PackedTcRow, type TcLayout } from '../ltp/write-tc';
 import { writeU32 } from '../ndb/bytes';
 import { CryptMethod } from '../ndb/crypt';
 import { NID, NidType, makeNid, nidIndex } from '../ndb/nid';
 import { NdbWriter, type NdbStats } from '../ndb/write-ndb';
 import type { PstSink } from '../sink';
 import {
-  ASSOC_CONTENTS_TABLE_COLUMNS,
   ATTACHMENT_TABLE_COLUMNS,
-  CONTENTS_TABLE_COLUMNS,
   EMPTY_INTERNAL_NODES,
   HIERARCHY_TABLE_COLUMNS,
   OUTGOING_QUEUE_TABLE_COLUMNS,
@@ -33,7 +31,8 @@ import {
   OUTLOOK_SEED_NAMED_PROPERTIES,
 } from './blueprint';
 import type { FolderHandle, FolderState } from './write-folder';
-import { writeMessageObject } from './write-message';
+import { encodeStoreItem, storeTableLayouts, type EncodedStoreItem } from './encode-item';
+import { writeEncodedNode } from './write-message';
 import { NameToIdMapBuilder } from './write-nameid';
 import { writeLtpNode, writeTableStreaming } from './write-node';
 import { RowSpill, SpilledRows } from './row-spill';
@@ -47,6 +46,18 @@ export interface PstStoreOptions {
   cryptMethod?: CryptMethod;
   /** PidTagRecordKey of the store (16 bytes); random when absent. Entry ids embed it. */
   recordKey?: Uint8Array;
+  /**
+   * The part's name-to-id map, when the caller assigned named property ids before the part opened
+   * (pst/writer.ts admits items ahead of their layout); default a new {@link newStoreNameMap}.
+   */
+  names?: NameToIdMapBuilder;
+}
+
+/** A store's name-to-id map as a new store starts it: seeded with the named properties Outlook's stores hold (blueprint). */
+export function newStoreNameMap(): NameToIdMapBuilder {
+  const names = new NameToIdMapBuilder();
+  for (const key of OUTLOOK_SEED_NAMED_PROPERTIES) names.idFor(key);
+  return names;
 }
 
 /** Result of writing an item. */
@@ -66,12 +77,10 @@ export class StoreWriteError extends Error {
   }
 }
 
-const MSGFLAG_READ = 0x01;
-
 /** Writes one PST part. Methods must be awaited one at a time. */
 export class PstStoreWriter {
   private readonly ndb: NdbWriter;
-  private readonly names = new NameToIdMapBuilder();
+  private readonly names: NameToIdMapBuilder;
   private readonly spill = new RowSpill();
   private readonly folders = new Map<number, FolderState>();
   private readonly rgnid = initialRgnid();
@@ -85,13 +94,10 @@ export class PstStoreWriter {
     private readonly options: PstStoreOptions,
   ) {
     this.ndb = new NdbWriter(sink, { cryptMethod: options.cryptMethod ?? CryptMethod.Permute });
+    this.names = options.names ?? newStoreNameMap();
     this.recordKey = options.recordKey ?? randomBytes(16);
     if (this.recordKey.length !== 16) throw new StoreWriteError('BadRecordKey', 'recordKey must be 16 bytes (a GUID)');
-    this.layouts = {
-      hierarchy: layoutColumns([...HIERARCHY_TABLE_COLUMNS]),
-      contents: layoutColumns([...CONTENTS_TABLE_COLUMNS]),
-      associated: layoutColumns([...ASSOC_CONTENTS_TABLE_COLUMNS]),
-    };
+    this.layouts = storeTableLayouts();
     const special = (nid: number, parentNid: number, displayName: string, comment?: string) =>
       this.folders.set(nid, { nid, parentNid, displayName, comment, extra: new Map(), children: [], contents: new SpilledRows(), associated: new SpilledRows(), contentCount: 0, unreadCount: 0, special: true });
     special(NID.ROOT_FOLDER, NID.ROOT_FOLDER, '');
@@ -103,7 +109,6 @@ export class PstStoreWriter {
     this.folders.get(SPECIAL_FOLDERS.ipmSubtree.nid)!.children.push(SPECIAL_FOLDERS.deletedItems.nid);
     this.rgnid[NidType.NORMAL_FOLDER] = nidIndex(SPECIAL_FOLDERS.commonViews.nid);
     this.syncTableCounters();
-    for (const key of OUTLOOK_SEED_NAMED_PROPERTIES) this.names.idFor(key);
   }
 
   /** Starts a part in `sink`. Nothing is written until the first item or close. */
@@ -215,23 +220,30 @@ export class PstStoreWriter {
    */
   async addItem(folder: FolderHandle, item: MapiItem): Promise<WrittenItem> {
     if (this.closed) throw new StoreWriteError('StoreClosed', 'the store is closed');
+    this.folder(folder);
+    return this.addEncodedItem(folder, encodeStoreItem(this.names, item));
+  }
+
+  /**
+   * Lays out an item encoded with this store's name map (encode-item.ts, e.g. in an encoder
+   * thread): assigns its NID, writes its blocks, keeps its row for the folder's table.
+   * @throws StoreWriteError "StoreClosed" | "UnknownFolder"
+   */
+  async addEncodedItem(folder: FolderHandle, enc: EncodedStoreItem): Promise<WrittenItem> {
+    if (this.closed) throw new StoreWriteError('StoreClosed', 'the store is closed');
     const f = this.folder(folder);
-    const type = item.associated ? NidType.ASSOC_MESSAGE : NidType.NORMAL_MESSAGE;
+    const type = enc.associated ? NidType.ASSOC_MESSAGE : NidType.NORMAL_MESSAGE;
     const nid = makeNid(type, this.rgnid[type] + 1);
-    const written = await writeMessageObject({ ndb: this.ndb, names: this.names }, item);
+    const node = await writeEncodedNode(this.ndb, enc.node);
     this.rgnid[type]++;
-    this.ndb.addNode(nid, written.node.bidData, written.node.bidSub, f.nid);
-    const codepage = written.props.get(TAG.PidTagMessageCodepage.id)?.value as number | undefined;
-    if (item.associated) {
-      this.spill.add(f.associated, packRow(this.layouts.associated, { rowId: nid, rowVersion: 1, cells: rowCells(ASSOC_CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
-    } else {
-      this.spill.add(f.contents, packRow(this.layouts.contents, { rowId: nid, rowVersion: 1, cells: rowCells(CONTENTS_TABLE_COLUMNS, written.props) }, codepage));
+    this.ndb.addNode(nid, node.bidData, node.bidSub, f.nid);
+    this.spill.add(enc.associated ? f.associated : f.contents, { rowId: nid, rowVersion: 1, packed: enc.row });
+    if (!enc.associated) {
       f.contentCount++;
-      const flags = written.props.get(TAG.PidTagMessageFlags.id)?.value;
-      if (typeof flags !== 'number' || (flags & MSGFLAG_READ) === 0) f.unreadCount++;
+      if (enc.unread) f.unreadCount++;
     }
     this.itemCount++;
-    return { nid, sizeBytes: written.node.sizeBytes };
+    return { nid, sizeBytes: node.sizeBytes };
   }
 
   private entryId(nid: number): Uint8Array {
