@@ -8,8 +8,10 @@
  */
 import { basename } from 'node:path';
 import type { MapiFolder, MapiItem, PropertyBag } from '../mapi/item';
-import { fixedSize, isMultiValued, type PropValue } from '../mapi/types';
 import { CryptMethod } from './ndb/crypt';
+import { estimateItemBytes } from './estimate';
+
+export { estimateItemBytes } from './estimate';
 import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from './ndb/constants';
 import { NdbWriter, type NdbStats } from './ndb/write-ndb';
 import { PstStoreWriter, newStoreNameMap, type WrittenItem } from './messaging/write-store';
@@ -100,28 +102,6 @@ export function partFileName(firstName: string, index: number): string {
   }
   if (index === 1) return firstName;
   return `${firstName.slice(0, -4)}-${index}${firstName.slice(-4)}`;
-}
-
-function valueBytes(v: PropValue): number {
-  if (v === null) return 0;
-  if (typeof v === 'string') return v.length * 2;
-  if (v instanceof Uint8Array) return v.length;
-  if (Array.isArray(v)) return (v as unknown[]).reduce<number>((a, x) => a + valueBytes(x as PropValue) + 4, 0);
-  return 8;
-}
-
-/** A conservative estimate of an item's bytes in a PST (values, heap/table overhead, attachments, embedded messages). */
-export function estimateItemBytes(item: MapiItem): number {
-  let n = 2048;
-  for (const e of item.properties.entries()) n += (isMultiValued(e.type) || fixedSize(e.type) === 0 ? valueBytes(e.value) : 8) + 12;
-  for (const r of item.recipients) for (const e of r.entries()) n += valueBytes(e.value) + 16;
-  for (const a of item.attachments) {
-    n += 1024;
-    for (const e of a.properties.entries()) n += valueBytes(e.value) + 12;
-    if (a.embedded) n += estimateItemBytes(a.embedded);
-  }
-  // data blocks carry a 16-byte trailer and 64-byte alignment per 8176 bytes, plus tree pages
-  return Math.ceil(n * 1.03) + 512;
 }
 
 /**
@@ -309,16 +289,13 @@ export class PstWriter {
   }
 
   /**
-   * Admits the next item (in item order): decides its part by the split rule (a new part begins
-   * when the item would pass `splitSizeBytes`) and resolves, in the part's name-to-id map, the
-   * names of its folder path's properties and then `namedKeys` (in the order
-   * encode-message.ts `collectNamedKeys` gives). Call `keysLater` instead of keys to resolve the
-   * item's names afterwards with {@link PstWriter.admitNames} (an encoder thread that learns the
-   * part first).
+   * Admits the next item (in item order) and decides its part by the split rule: a new part
+   * begins when the item would pass `splitSizeBytes`. Its names come next, with
+   * {@link PstWriter.admitNames}; a failure after admission is recorded with {@link PstWriter.skipItem}.
    * @param estimate  the item's bytes as {@link estimateItemBytes} gives them
-   * @throws PstWriterError "WriterClosed" | "BadFolderPath" | "NotReady" (see admissionReady); NameIdMapFullError
+   * @throws PstWriterError "WriterClosed" | "BadFolderPath" | "NotReady" (see admissionReady)
    */
-  admit(folderPath: readonly MapiFolder[], estimate: number, namedKeys: readonly NamedPropertyKey[]): Admission {
+  admit(folderPath: readonly MapiFolder[], estimate: number): Admission {
     this.checkPath(folderPath);
     if (!this.admissionReady) throw new PstWriterError('NotReady', `item ${this.nextSeq} admitted before item ${this.nextSeq - SPLIT_WINDOW - 1} was laid out`);
     let plan = this.currentPlan();
@@ -328,13 +305,17 @@ export class PstWriter {
     this.ringEstimate[seq % this.ringEstimate.length] = estimate;
     plan.items++;
     plan.pendingTableBytes += 160 + Math.min(estimate, 2048) / 4;
-    this.admitFolderPath(plan, folderPath);
-    for (const k of namedKeys) plan.names.idFor(k);
     return { seq, plan };
   }
 
-  /** Resolves more named properties of an admitted item in its part's map (ids, in order). @throws NameIdMapFullError */
-  admitNames(adm: Admission, namedKeys: readonly NamedPropertyKey[]): number[] {
+  /**
+   * Resolves an admitted item's names in its part's name-to-id map, in the order a sequential
+   * writer meets them: its folder path's properties (first time in the part), then `namedKeys`
+   * (encode-message.ts `collectNamedKeys` order). Returns the ids of `namedKeys`.
+   * @throws NameIdMapFullError
+   */
+  admitNames(adm: Admission, folderPath: readonly MapiFolder[], namedKeys: readonly NamedPropertyKey[]): number[] {
+    this.admitFolderPath(adm.plan, folderPath);
     return namedKeys.map((k) => adm.plan.names.idFor(k));
   }
 
@@ -384,9 +365,10 @@ export class PstWriter {
    * @throws PstWriterError "BadFolderPath" | "WriterClosed"; errors of the store writer for bad values
    */
   async addItem(folderPath: readonly MapiFolder[], item: MapiItem): Promise<PstItemPlacement> {
-    const adm = this.admit(folderPath, estimateItemBytes(item), collectNamedKeys(item));
+    const adm = this.admit(folderPath, estimateItemBytes(item));
     let enc: EncodedStoreItem;
     try {
+      this.admitNames(adm, folderPath, collectNamedKeys(item));
       enc = encodeStoreItem(adm.plan.names, item);
     } catch (err) {
       this.skipItem(adm);
@@ -408,9 +390,22 @@ export class PstWriter {
 
   /** Creates a folder path in the current part even if no item goes there (empty folders). */
   async ensureFolder(folderPath: readonly MapiFolder[]): Promise<void> {
+    await this.layoutFolder(this.admitFolder(folderPath), folderPath);
+  }
+
+  /**
+   * First step of {@link PstWriter.ensureFolder}, in order with item admissions: the folder's part
+   * and the names of its path's properties. @throws PstWriterError "WriterClosed" | "BadFolderPath"
+   */
+  admitFolder(folderPath: readonly MapiFolder[]): PartPlan {
     this.checkPath(folderPath);
     const plan = this.currentPlan();
     this.admitFolderPath(plan, folderPath);
+    return plan;
+  }
+
+  /** Second step of {@link PstWriter.ensureFolder}, in order with item layouts: creates the folders. */
+  async layoutFolder(plan: PartPlan, folderPath: readonly MapiFolder[]): Promise<void> {
     await this.partFor(plan);
     this.folderFor(folderPath);
   }
