@@ -3,7 +3,7 @@
  * alone (docs/benchmarks.md "Writer CPU"): corpus copies (as bench/pst.ts makes them) written through
  * PstWriter into a sink that only counts bytes, so disk and page cache play no part. Prints items/s
  * and MB/s of PST, and the share of time spent making the copies (read + replicate) outside the
- * writer; `--digest` prints a SHA-256 of the PST bytes (record key fixed) to compare outputs. The
+ * writer; `--threads N` runs the copies through an encoder pool of N threads (all wall time counted); `--digest` prints a SHA-256 of the PST bytes (record key fixed) to compare outputs. The
  * item file is kept at --items-file (default os.tmpdir()/outport-corpus-items.bin) so repeated runs skip the corpus conversion. Use with `node --cpu-prof` to profile the writer.
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -13,6 +13,8 @@ import * as path from 'node:path';
 import { PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
+import { EncoderPool } from '../worker-service/src/pst/encode/pool';
+import type { BenchDecoderOptions } from './pst-decoder';
 
 /** A sink that keeps nothing: counts appended bytes (and hashes them, with --digest). */
 class NullSink implements PstSink {
@@ -48,6 +50,25 @@ async function main(argv: string[]): Promise<void> {
   const cpuCopy = process.cpuUsage(cpuCopy0);
   const copyCpuUs = cpuCopy.user + cpuCopy.system;
   let copyMs = 0;
+  const threads = Number(opt('--threads') ?? 0);
+  if (threads > 0) {
+    // --threads N: copies made and encoded in an encoder pool (bench/pst-decoder.ts); all wall time counts
+    const pool = EncoderPool.start(writer, { threads, decoder: { module: path.join(__dirname, `pst-decoder${path.extname(__filename)}`), options: { itemsPath } satisfies BenchDecoderOptions } });
+    const t = performance.now();
+    const c = process.cpuUsage();
+    for (let n = 0; n < count; n++) {
+      const i = n % source.count;
+      await pool.add(replicaFolderPath(source.groupOf[i], n, source.count), new Uint8Array(0), { n });
+    }
+    await pool.close();
+    await writer.close();
+    const s = (performance.now() - t) / 1000;
+    const cu = process.cpuUsage(c);
+    const mb = sink!.bytes / 1e6;
+    if (hash) process.stdout.write(`sha256=${hash.digest('hex')}\n`);
+    process.stdout.write(`threads=${threads} items_s=${(count / s).toFixed(0)} mb_s=${(mb / s).toFixed(1)} cpu_s=${((cu.user + cu.system) / 1e6).toFixed(2)} wall_s=${s.toFixed(2)}\n`);
+    return;
+  }
   const cpu0 = process.cpuUsage();
   const t1 = performance.now();
   for (let n = 0; n < count; n++) {

@@ -19,8 +19,11 @@
  * on-the-fly transform (`--runner tsx` measures that instead).
  * The last line is key=value pairs. Every file it writes is removed (in --dir, default os.tmpdir()).
  *
- * Usage: npm run bench:pst -- [--quick] [--size 2GB] [--sizes 1GB,4GB] [--dir DIR] [--runner compiled|tsx]
+ * Usage: npm run bench:pst -- [--quick] [--size 2GB] [--sizes 1GB,4GB] [--dir DIR] [--runner compiled|tsx] [--threads N]
  *   --quick   --size 200MB --sizes 200MB,800MB (a few minutes)
+ *   --threads encoder threads (pst/encode/pool.ts): they make the copies and encode them, the
+ *             writer's thread admits and lays them out; default 0 = everything on the writer's
+ *             thread (PstWriter.addItem), as `outport convert` and the export run today
  */
 import { execFile, execFileSync } from 'node:child_process';
 import { closeSync, fsyncSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
@@ -28,6 +31,8 @@ import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { benchBuildDir, compileEntry } from './compile';
+import { EncoderPool, type DecoderSpec } from '../worker-service/src/pst/encode/pool';
+import type { BenchDecoderOptions } from './pst-decoder';
 import { FilePstSink, PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
@@ -98,8 +103,11 @@ class CountingSink implements PstSink {
   }
 }
 
-/** Child: writes copies of the item file's items until the PST reaches `targetBytes`. */
-async function child(itemsPath: string, outPath: string, targetBytes: number, sample: boolean): Promise<void> {
+/**
+ * Child: writes copies of the item file's items until the PST reaches `targetBytes`; with
+ * `threads` > 0 through an encoder pool whose threads make and encode the copies (bench/pst-decoder.ts).
+ */
+async function child(itemsPath: string, outPath: string, targetBytes: number, sample: boolean, threads: number): Promise<void> {
   const gc = (globalThis as { gc?: () => void }).gc;
   const source = new ItemFile(itemsPath);
   gc?.();
@@ -118,13 +126,22 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   const t0 = performance.now();
   let n = 0;
   let copyMs = 0;
+  const decoder: DecoderSpec = { module: path.join(__dirname, `pst-decoder${path.extname(__filename)}`), options: { itemsPath } satisfies BenchDecoderOptions };
+  const pool = threads > 0 ? EncoderPool.start(writer, { threads, decoder }) : undefined;
+  const empty = new Uint8Array(0);
+  let failed: Error | undefined;
   for (; !sink || sink.bytes < targetBytes; n++) {
-    const c0 = performance.now();
     const i = n % source.count;
     const folderPath = replicaFolderPath(source.groupOf[i], n, source.count);
-    const item = replicateItem(source.read(i).item, n);
-    copyMs += performance.now() - c0;
-    await writer.addItem(folderPath, item);
+    if (pool) {
+      await pool.add(folderPath, empty, { n }, (err) => (failed ??= err));
+      if (failed) throw failed;
+    } else {
+      const c0 = performance.now();
+      const item = replicateItem(source.read(i).item, n);
+      copyMs += performance.now() - c0;
+      await writer.addItem(folderPath, item);
+    }
     if (sample && gc && sink && sink.bytes >= nextSample) {
       gc();
       const m = process.memoryUsage();
@@ -132,6 +149,8 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
       nextSample += targetBytes / 10;
     }
   }
+  await pool?.close();
+  if (failed) throw failed;
   const parts = await writer.close();
   const writeMs = performance.now() - t0;
   const t1 = performance.now();
@@ -164,9 +183,9 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
 type Runner = { kind: 'compiled'; entry: string } | { kind: 'tsx' };
 
 /** Runs a child writer process and returns its report. */
-async function runChild(runner: Runner, itemsPath: string, outPath: string, targetBytes: number, sample: boolean): Promise<ChildResult> {
+async function runChild(runner: Runner, itemsPath: string, outPath: string, targetBytes: number, sample: boolean, threads: number): Promise<ChildResult> {
   const entry = runner.kind === 'compiled' ? [runner.entry] : [path.resolve(__dirname, '../bin/run-ts.js'), __filename];
-  const args = ['--expose-gc', ...entry, '--child', itemsPath, outPath, String(targetBytes), sample ? 'sample' : 'nosample'];
+  const args = ['--expose-gc', ...entry, '--child', itemsPath, outPath, String(targetBytes), sample ? 'sample' : 'nosample', String(threads)];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
 }
@@ -208,7 +227,7 @@ const f2 = (x: number): string => x.toFixed(2);
 const verdict = (ok: boolean): string => (ok ? 'met' : 'MISSED');
 
 async function main(argv: string[]): Promise<void> {
-  if (argv[0] === '--child') return child(argv[1], argv[2], Number(argv[3]), argv[4] === 'sample');
+  if (argv[0] === '--child') return child(argv[1], argv[2], Number(argv[3]), argv[4] === 'sample', Number(argv[5]));
   const opt = (name: string): string | undefined => {
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -217,6 +236,8 @@ async function main(argv: string[]): Promise<void> {
   const size = parseSize(opt('--size') ?? (quick ? '200MB' : '2GB'));
   const sizes = (opt('--sizes') ?? (quick ? '200MB,800MB' : '1GB,4GB')).split(',').map(parseSize);
   if (sizes.length !== 2) throw new Error('--sizes takes two sizes, e.g. 1GB,4GB');
+  const threads = Number(opt('--threads') ?? 0);
+  if (!Number.isSafeInteger(threads) || threads < 0) throw new Error(`--threads ${opt('--threads')}: a whole number ≥ 0 (0: no encoder threads, the writer's thread does everything)`);
   const runnerName = opt('--runner') ?? 'compiled';
   if (runnerName !== 'compiled' && runnerName !== 'tsx') throw new Error(`--runner ${runnerName}: use compiled (default) or tsx`);
   const dir = mkdtempSync(path.join(opt('--dir') ?? tmpdir(), 'outport-bench-'));
@@ -235,12 +256,12 @@ async function main(argv: string[]): Promise<void> {
 
     // 2. throughput
     const pst = path.join(dir, 'bench.pst');
-    const w = await runChild(runner, itemsPath, pst, size, false);
+    const w = await runChild(runner, itemsPath, pst, size, false, threads);
     const writerS = (w.writeMs + w.fsyncMs) / 1000;
     const writerMbS = w.pstBytes / MB / writerS;
     const writerOnlyMbS = w.pstBytes / MB / (writerS - w.copyMs / 1000);
     log(`writer:  ${fmtSize(w.pstBytes)} (${w.items} items, ${w.parts} part) in ${f1(writerS)} s (write ${f1(w.writeMs / 1000)} + fsync ${f1(w.fsyncMs / 1000)}) = ${f1(writerMbS)} MB/s; CPU user ${f1(w.cpuUserMs / 1000)} s, system ${f1(w.cpuSystemMs / 1000)} s; ${f1(w.items / writerS)} items/s; peak RSS ${f1(w.peakRssMb)} MB`);
-    log(`         of which making the copies ${f1(w.copyMs / 1000)} s; without it ${f1(writerOnlyMbS)} MB/s`);
+    log(threads > 0 ? `         ${threads} encoder thread(s) made and encoded the copies; the writer's thread admitted and laid them out` : `         no encoder threads; of which making the copies ${f1(w.copyMs / 1000)} s; without it ${f1(writerOnlyMbS)} MB/s`);
 
     // 3. raw write of the same bytes
     const rawFile = path.join(dir, 'raw.bin');
@@ -265,7 +286,7 @@ async function main(argv: string[]): Promise<void> {
     // 5. memory
     const mem: ChildResult[] = [];
     for (const target of sizes) {
-      const r = await runChild(runner, itemsPath, path.join(dir, 'mem.pst'), target, true);
+      const r = await runChild(runner, itemsPath, path.join(dir, 'mem.pst'), target, true, threads);
       rmSync(path.join(dir, 'mem.pst'), { force: true });
       mem.push(r);
       log(`memory:  ${fmtSize(r.pstBytes)} (${r.items} items) peak RSS ${f1(r.peakRssMb)} MB (start ${f1(r.startRssMb)} MB); heap+external grows ${f1(bytesPerItem(r.samples))} B/item; ${f1(r.pstBytes / MB / ((r.writeMs + r.fsyncMs) / 1000))} MB/s`);
@@ -285,6 +306,7 @@ async function main(argv: string[]): Promise<void> {
     log([
       `pst_mb=${f1(w.pstBytes / MB)}`,
       `items=${w.items}`,
+      `threads=${threads}`,
       `writer_mb_s=${f1(writerMbS)}`,
       `writer_excl_copies_mb_s=${f1(writerOnlyMbS)}`,
       `raw_mb_s=${f1(rawMbS)}`,

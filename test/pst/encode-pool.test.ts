@@ -127,3 +127,18 @@ test('a decoder module that does not exist fails the pool with a clear error', a
   await expect(pool.close()).rejects.toThrow(/encoder thread 0 failed: Cannot find module/);
   expect(() => EncoderPool.start(w, { decoder: { module: 'relative.js' } })).toThrow(/absolute path/);
 });
+
+test('a packed item round-trips, and a cut one is refused with a code', async () => {
+  const { encodeStoreItem } = await import('../../worker-service/src/pst/messaging/encode-item');
+  const { newStoreNameMap } = await import('../../worker-service/src/pst/messaging/write-store');
+  const { packEncodedItem, unpackEncodedItem } = await import('../../worker-service/src/pst/encode/transfer');
+  const item = (await convertMime(inputs[3].raw)).item;
+  const enc = encodeStoreItem(newStoreNameMap(), item);
+  const back = unpackEncodedItem(packEncodedItem(enc));
+  const flat = (n: typeof enc.node): unknown => ({ b: n.out.blocks.map((b) => Buffer.from(b).toString('hex')), s: n.out.subnodes.map((x) => [x.nid, Array.isArray(x.data) ? x.data.map((d) => Buffer.from(d).toString('hex')) : Buffer.from(x.data).toString('hex')]), c: n.children.map((c) => [c.nid, flat(c.node)]), z: n.sizeBytes });
+  expect(flat(back.node)).toEqual(flat(enc.node));
+  expect(Buffer.from(back.row).equals(Buffer.from(enc.row))).toBe(true);
+  expect([back.associated, back.unread]).toEqual([enc.associated, enc.unread]);
+  const packed = packEncodedItem(enc);
+  expect(() => unpackEncodedItem(packed.slice(0, 40))).toThrow(expect.objectContaining({ code: 'BadPackedItem' }));
+});

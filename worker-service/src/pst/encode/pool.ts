@@ -17,7 +17,7 @@ import type { NamedPropertyKey } from '../../mapi/named';
 import type { Admission, PartPlan, PstItemPlacement, PstWriter } from '../writer';
 import type { DecoderSpec, FromThread, ThreadError, ThreadInit, ToThread } from './protocol';
 import type { ItemDecoder } from './thread';
-import { unpackEncodedItem, type PackedItem } from './transfer';
+import { unpackEncodedItem } from './transfer';
 
 export type { DecoderSpec } from './protocol';
 export type { ItemDecoder } from './thread';
@@ -53,20 +53,25 @@ type ItemEntry = {
   path: readonly MapiFolder[];
   thread: number;
   onDone?: ItemDone;
-  state: 'decoding' | 'header' | 'resend' | 'encoding' | 'encoded' | 'failed';
+  state: 'decoding' | 'header' | 'ahead' | 'resend' | 'encoding' | 'encoded' | 'failed';
   header?: { estimate: number; part: number; keys: NamedPropertyKey[] };
   adm?: Admission;
-  enc?: { desc: PackedItem; buffer: ArrayBuffer };
+  enc?: ArrayBuffer;
   error?: Error;
 };
 type OpEntry = { kind: 'op'; admit: () => unknown; layout: () => Promise<void>; done: (err?: Error) => void; error?: Error };
 type Entry = ItemEntry | OpEntry;
 
-function threadScript(): { file: string; execArgv: string[] } {
+/** Items admitted per thread between two `ack` messages. */
+const ACK_EVERY = 32;
+/** Messages sent to a thread in one postMessage at most. */
+const BATCH_MAX = 16;
+
+function threadScript(): { file: string; execArgv?: string[] } {
   const ts = __filename.endsWith('.ts');
   const file = path.join(__dirname, ts ? 'thread.ts' : 'thread.js');
-  // under tsx or ts-jest the thread needs TypeScript too
-  return { file, execArgv: ts ? ['--require', require.resolve('tsx/cjs')] : [] };
+  // under tsx or ts-jest the thread needs TypeScript too; compiled, it takes the process's flags
+  return { file, execArgv: ts ? [...process.execArgv, '--require', require.resolve('tsx/cjs')] : undefined };
 }
 
 function fromThreadError(e: ThreadError): Error {
@@ -77,6 +82,7 @@ function fromThreadError(e: ThreadError): Error {
 export class EncoderPool {
   private readonly threads: Worker[] = [];
   private readonly load: number[] = [];
+  private readonly unacked: number[] = [];
   private readonly entries: Entry[] = [];
   private readonly byId = new Map<number, ItemEntry>();
   private nextId = 0;
@@ -96,13 +102,17 @@ export class EncoderPool {
     const init: ThreadInit = { outportEncoder: true, decoder: options.decoder };
     for (let i = 0; i < n; i++) {
       const w = new Worker(file, { workerData: init, execArgv });
-      w.on('message', (m: FromThread) => this.onMessage(m));
+      w.on('message', (batch: FromThread[]) => {
+        for (const m of batch) this.onMessage(m);
+      });
       w.on('error', (err) => this.fail(new EncoderPoolError('ThreadFailed', `encoder thread ${i} failed: ${err.message}`)));
       w.on('exit', (code) => {
         if (!this.closed) this.fail(new EncoderPoolError('ThreadFailed', `encoder thread ${i} exited (code ${code}) while the pool was open`));
       });
       this.threads.push(w);
       this.load.push(0);
+      this.unacked.push(0);
+      this.outbox.push({ msgs: [], transfer: [] });
     }
   }
 
@@ -117,8 +127,31 @@ export class EncoderPool {
     return new EncoderPool(writer, options);
   }
 
+  /** Messages to each thread, sent in one postMessage per event-loop turn (or per BATCH_MAX). */
+  private readonly outbox: { msgs: ToThread[]; transfer: ArrayBuffer[] }[] = [];
+  private flushQueued = false;
+
   private post(thread: number, m: ToThread, transfer?: ArrayBuffer[]): void {
-    this.threads[thread].postMessage(m, transfer);
+    const box = this.outbox[thread];
+    box.msgs.push(m);
+    if (transfer) box.transfer.push(...transfer);
+    if (box.msgs.length >= BATCH_MAX) this.flushThread(thread);
+    else if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flushThread(thread: number): void {
+    const box = this.outbox[thread];
+    if (box.msgs.length === 0 || this.closed) return;
+    this.threads[thread].postMessage(box.msgs, box.transfer);
+    this.outbox[thread] = { msgs: [], transfer: [] };
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    for (let i = 0; i < this.threads.length; i++) this.flushThread(i);
   }
 
   /**
@@ -216,8 +249,11 @@ export class EncoderPool {
       e.header = { estimate: m.estimate, part: m.part, keys: m.keys };
       e.state = 'header';
     } else if (m.t === 'encoded') {
-      e.enc = { desc: m.desc, buffer: m.buffer };
-      e.state = 'encoded';
+      e.enc = m.buffer;
+      if (m.ahead) {
+        e.header = { estimate: m.estimate, part: m.part, keys: [] };
+        e.state = 'ahead';
+      } else e.state = 'encoded';
     } else {
       e.error = fromThreadError(m.error);
       e.state = 'failed';
@@ -249,7 +285,7 @@ export class EncoderPool {
             if (e.adm) this.writer.skipItem(e.adm);
             this.finish(e, e.error, undefined);
           } else if (e.state === 'encoded') {
-            const enc = unpackEncodedItem(e.enc!.desc, e.enc!.buffer);
+            const enc = unpackEncodedItem(e.enc!);
             e.enc = undefined;
             const placement = await this.writer.layoutItem(e.adm!, e.path, enc);
             this.finish(e, undefined, placement);
@@ -296,7 +332,7 @@ export class EncoderPool {
         moved = true;
         continue;
       }
-      if (e.state !== 'header') break;
+      if (e.state !== 'header' && e.state !== 'ahead') break;
       if (!e.adm) {
         if (!this.writer.admissionReady) break;
         e.adm = this.writer.admit(e.path, e.header!.estimate);
@@ -304,13 +340,22 @@ export class EncoderPool {
       if (e.header!.part !== e.adm.plan.index) {
         // the thread asked for the names it had no id for in an earlier part: ask again for this one
         e.state = 'resend';
+        e.enc = undefined;
         this.post(e.thread, { t: 'resend', id: e.id, part: e.adm.plan.index });
         break;
       }
       try {
         const ids = this.writer.admitNames(e.adm, e.path, e.header!.keys);
-        e.state = 'encoding';
-        this.post(e.thread, { t: 'ids', id: e.id, part: e.adm.plan.index, ids });
+        if (e.state === 'ahead') {
+          e.state = 'encoded';
+          if (++this.unacked[e.thread] >= ACK_EVERY) {
+            this.unacked[e.thread] = 0;
+            this.post(e.thread, { t: 'ack', upTo: e.id });
+          }
+        } else {
+          e.state = 'encoding';
+          this.post(e.thread, { t: 'ids', id: e.id, part: e.adm.plan.index, ids });
+        }
       } catch (err) {
         e.error = err as Error;
         e.state = 'failed';

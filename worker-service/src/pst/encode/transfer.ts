@@ -1,80 +1,129 @@
 /**
- * An encoded item (messaging/encode-item.ts) as one ArrayBuffer plus a small descriptor, so an
- * encoder thread can hand it to the writer's thread by transfer instead of by copy: every block
- * payload, subnode stream and the packed row are laid end to end; the descriptor gives each one's
- * (offset, length) and the node tree (subnode NIDs, sizes).
+ * An encoded item (messaging/encode-item.ts) as one ArrayBuffer, so an encoder thread can hand it
+ * to the writer's thread by transfer — no copy and no structured clone of a descriptor object:
+ *
+ *   u32 headerWords | header (u32 words) | padding to 8 | data
+ *
+ * The data region holds every heap block payload, subnode stream and the packed row end to end.
+ * The header describes the node tree in pre-order; spans are (offset from the buffer's start, length):
+ *   node  = nBlocks, span × nBlocks, nSubnodes, subnode × nSubnodes, sizeBytes, nChildren, child × nChildren
+ *   subnode = nid, whole (1: one stream, 0: ready block payloads), nSpans, span × nSpans
+ *   child = nid, node
+ *   item  = node, span of the row, flags (1 associated, 2 unread)
+ * Sizes and offsets are 32-bit: an item is < 4 GiB (a message's PidTagMessageSize is 32-bit too).
  */
 import type { EncodedNode } from '../messaging/encode-message';
 import type { EncodedStoreItem } from '../messaging/encode-item';
 
-/** Descriptor of one encoded node: b = heap block spans [offset, length, …]; s = subnode streams; c = child nodes; z = sizeBytes. */
-export interface PackedNode {
-  b: number[];
-  s: { n: number; d: number[]; whole: boolean }[];
-  c: { n: number; x: PackedNode }[];
-  z: number;
+/** Error for a buffer that is not a packed item (a bug, never user input). */
+export class PackedItemError extends Error {
+  readonly code = 'BadPackedItem';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PackedItemError';
+  }
 }
 
-/** Descriptor of an encoded item: its node tree, the row's span, the FAI and unread flags. */
-export interface PackedItem {
-  node: PackedNode;
-  row: [number, number];
-  associated: boolean;
-  unread: boolean;
-}
-
-class Spans {
+class Packer {
+  readonly header: number[] = [];
   readonly parts: Uint8Array[] = [];
-  total = 0;
-  add(b: Uint8Array, out: number[]): void {
-    out.push(this.total, b.length);
+  dataBytes = 0;
+  span(b: Uint8Array): void {
+    this.header.push(this.dataBytes, b.length); // relative to the data region; rebased when packed
     this.parts.push(b);
-    this.total += b.length;
+    this.dataBytes += b.length;
+  }
+  node(n: EncodedNode): void {
+    const h = this.header;
+    h.push(n.out.blocks.length);
+    for (const b of n.out.blocks) this.span(b);
+    h.push(n.out.subnodes.length);
+    for (const s of n.out.subnodes) {
+      h.push(s.nid >>> 0);
+      if (Array.isArray(s.data)) {
+        h.push(0, s.data.length);
+        for (const d of s.data) this.span(d);
+      } else {
+        h.push(1, 1);
+        this.span(s.data);
+      }
+    }
+    h.push(n.sizeBytes >>> 0, n.children.length);
+    for (const c of n.children) {
+      h.push(c.nid >>> 0);
+      this.node(c.node);
+    }
   }
 }
 
-function packNode(n: EncodedNode, spans: Spans): PackedNode {
-  const b: number[] = [];
-  for (const blk of n.out.blocks) spans.add(blk, b);
-  const s = n.out.subnodes.map((sn) => {
-    const d: number[] = [];
-    if (Array.isArray(sn.data)) for (const x of sn.data) spans.add(x, d);
-    else spans.add(sn.data, d);
-    return { n: sn.nid, d, whole: !Array.isArray(sn.data) };
-  });
-  return { b, s, c: n.children.map((c) => ({ n: c.nid, x: packNode(c.node, spans) })), z: n.sizeBytes };
-}
-
-/** Packs an encoded item into one new ArrayBuffer (transferable) and its descriptor. */
-export function packEncodedItem(enc: EncodedStoreItem): { desc: PackedItem; buffer: ArrayBuffer } {
-  const spans = new Spans();
-  const node = packNode(enc.node, spans);
-  const row: number[] = [];
-  spans.add(enc.row, row);
-  const all = new Uint8Array(spans.total);
-  let o = 0;
-  for (const p of spans.parts) {
-    all.set(p, o);
-    o += p.length;
+/**
+ * Packs an encoded item into one new ArrayBuffer (see the file comment).
+ * @throws PackedItemError when the item passes 4 GiB
+ */
+export function packEncodedItem(enc: EncodedStoreItem): ArrayBuffer {
+  const p = new Packer();
+  p.node(enc.node);
+  p.span(enc.row);
+  p.header.push((enc.associated ? 1 : 0) | (enc.unread ? 2 : 0));
+  const headerBytes = (1 + p.header.length) * 4;
+  const dataStart = (headerBytes + 7) & ~7;
+  if (dataStart + p.dataBytes > 0xffffffff) throw new PackedItemError(`an encoded item of ${p.dataBytes} bytes passes the 4 GiB a packed item holds`);
+  const buffer = new ArrayBuffer(dataStart + p.dataBytes);
+  const words = new Uint32Array(buffer, 0, 1 + p.header.length);
+  words[0] = p.header.length;
+  words.set(p.header, 1);
+  const bytes = new Uint8Array(buffer);
+  let o = dataStart;
+  for (const part of p.parts) {
+    bytes.set(part, o);
+    o += part.length;
   }
-  return { desc: { node, row: [row[0], row[1]], associated: enc.associated, unread: enc.unread }, buffer: all.buffer };
+  // spans were recorded relative to the data region; the reader adds dataStart
+  return buffer;
 }
 
-function views(buffer: ArrayBuffer, spans: number[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (let i = 0; i < spans.length; i += 2) out.push(new Uint8Array(buffer, spans[i], spans[i + 1]));
-  return out;
-}
-
-function unpackNode(p: PackedNode, buffer: ArrayBuffer): EncodedNode {
-  return {
-    out: { blocks: views(buffer, p.b), subnodes: p.s.map((s) => ({ nid: s.n, data: s.whole ? views(buffer, s.d)[0] : views(buffer, s.d) })) },
-    children: p.c.map((c) => ({ nid: c.n, node: unpackNode(c.x, buffer) })),
-    sizeBytes: p.z,
+/**
+ * The encoded item a {@link packEncodedItem} buffer holds (views into `buffer`, no copies).
+ * @throws PackedItemError for a buffer that does not parse
+ */
+export function unpackEncodedItem(buffer: ArrayBuffer): EncodedStoreItem {
+  const n = new Uint32Array(buffer, 0, 1)[0];
+  if ((1 + n) * 4 > buffer.byteLength) throw new PackedItemError('packed item header passes its buffer');
+  const h = new Uint32Array(buffer, 4, n);
+  const dataStart = ((1 + n) * 4 + 7) & ~7;
+  let i = 0;
+  const next = (): number => {
+    if (i >= h.length) throw new PackedItemError('packed item header ends early');
+    return h[i++];
   };
-}
-
-/** The encoded item a {@link packEncodedItem} result describes (views into `buffer`, no copies). */
-export function unpackEncodedItem(desc: PackedItem, buffer: ArrayBuffer): EncodedStoreItem {
-  return { node: unpackNode(desc.node, buffer), associated: desc.associated, unread: desc.unread, row: new Uint8Array(buffer, desc.row[0], desc.row[1]) };
+  const span = (): Uint8Array => {
+    const off = next();
+    const len = next();
+    if (dataStart + off + len > buffer.byteLength) throw new PackedItemError('packed item span passes its buffer');
+    return new Uint8Array(buffer, dataStart + off, len);
+  };
+  const node = (depth: number): EncodedNode => {
+    if (depth > 64) throw new PackedItemError('packed item nests too deep');
+    const blocks: Uint8Array[] = [];
+    for (let k = next(); k > 0; k--) blocks.push(span());
+    const subnodes: EncodedNode['out']['subnodes'] = [];
+    for (let k = next(); k > 0; k--) {
+      const nid = next();
+      const whole = next() === 1;
+      const spans: Uint8Array[] = [];
+      for (let m = next(); m > 0; m--) spans.push(span());
+      subnodes.push({ nid, data: whole ? spans[0] : spans });
+    }
+    const sizeBytes = next();
+    const children: EncodedNode['children'] = [];
+    for (let k = next(); k > 0; k--) {
+      const nid = next();
+      children.push({ nid, node: node(depth + 1) });
+    }
+    return { out: { blocks, subnodes }, children, sizeBytes };
+  };
+  const root = node(0);
+  const row = span();
+  const flags = next();
+  return { node: root, row, associated: (flags & 1) !== 0, unread: (flags & 2) !== 0 };
 }
