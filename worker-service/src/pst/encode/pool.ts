@@ -134,7 +134,8 @@ export class EncoderPool {
   private post(thread: number, m: ToThread, transfer?: ArrayBuffer[]): void {
     const box = this.outbox[thread];
     box.msgs.push(m);
-    if (transfer) box.transfer.push(...transfer);
+    // the same buffer twice in one transfer list is a DataCloneError
+    if (transfer) for (const b of transfer) if (!box.transfer.includes(b)) box.transfer.push(b);
     if (box.msgs.length >= BATCH_MAX) this.flushThread(thread);
     else if (!this.flushQueued) {
       this.flushQueued = true;
@@ -155,8 +156,8 @@ export class EncoderPool {
   }
 
   /**
-   * Adds an item: `payload` (transferred to the thread: do not use it afterwards; a Buffer from
-   * Node's pool is copied) and `meta` (structured clone) go to a thread's decoder. Resolves once the
+   * Adds an item: `payload` (transferred to the thread when it owns its whole ArrayBuffer — the
+   * caller's view is detached then; a view into a larger buffer, e.g. a Buffer from Node's pool, is copied) and `meta` (structured clone) go to a thread's decoder. Resolves once the
    * item is queued — waiting while `maxInFlight` items are in flight; `onDone` reports its outcome.
    * @throws the pool's fatal error (a thread died, the writer's sink failed), EncoderPoolError "Closed"
    */
@@ -172,9 +173,11 @@ export class EncoderPool {
     this.byId.set(id, e);
     this.inFlight++;
     this.load[thread]++;
-    const own = payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer;
+    // transferred when the payload owns its whole ArrayBuffer; a view into a larger one (a Buffer
+    // from Node's pool) or an empty one (often shared) is copied
+    const own = payload.byteLength > 0 && payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && payload.buffer instanceof ArrayBuffer;
     const data = own ? payload : new Uint8Array(payload);
-    this.post(thread, { t: 'item', id, payload: data, meta }, [data.buffer as ArrayBuffer]);
+    this.post(thread, { t: 'item', id, payload: data, meta }, data.byteLength > 0 ? [data.buffer as ArrayBuffer] : undefined);
   }
 
   /** Queues `writer.ensureFolder(folderPath)` in order with the items; resolves when done. */
