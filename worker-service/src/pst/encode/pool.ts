@@ -17,7 +17,7 @@ import type { NamedPropertyKey } from '../../mapi/named';
 import type { Admission, PartPlan, PstItemPlacement, PstWriter } from '../writer';
 import type { DecoderSpec, FromThread, ThreadError, ThreadInit, ToThread } from './protocol';
 import type { ItemDecoder } from './thread';
-import { unpackEncodedItem } from './transfer';
+import { RECYCLE_MAX_BYTES, unpackEncodedItem } from './transfer';
 
 export type { DecoderSpec } from './protocol';
 export type { ItemDecoder } from './thread';
@@ -66,6 +66,8 @@ type Entry = ItemEntry | OpEntry;
 const ACK_EVERY = 32;
 /** Messages sent to a thread in one postMessage at most. */
 const BATCH_MAX = 16;
+/** Laid-out buffers returned to a thread in one message. */
+const RECYCLE_BATCH = 8;
 
 function threadScript(): { file: string; execArgv?: string[] } {
   const ts = __filename.endsWith('.ts');
@@ -113,6 +115,7 @@ export class EncoderPool {
       this.load.push(0);
       this.unacked.push(0);
       this.outbox.push({ msgs: [], transfer: [] });
+      this.recycled.push([]);
     }
   }
 
@@ -140,6 +143,17 @@ export class EncoderPool {
     else if (!this.flushQueued) {
       this.flushQueued = true;
       setImmediate(() => this.flush());
+    }
+  }
+
+  private readonly recycled: ArrayBuffer[][] = [];
+
+  private recycle(thread: number, buffer: ArrayBuffer): void {
+    const list = this.recycled[thread];
+    list.push(buffer);
+    if (list.length >= RECYCLE_BATCH) {
+      this.recycled[thread] = [];
+      this.post(thread, { t: 'recycle', buffers: list }, list);
     }
   }
 
@@ -288,9 +302,11 @@ export class EncoderPool {
             if (e.adm) this.writer.skipItem(e.adm);
             this.finish(e, e.error, undefined);
           } else if (e.state === 'encoded') {
-            const enc = unpackEncodedItem(e.enc!);
+            const buffer = e.enc!;
             e.enc = undefined;
-            const placement = await this.writer.layoutItem(e.adm!, e.path, enc);
+            const placement = await this.writer.layoutItem(e.adm!, e.path, unpackEncodedItem(buffer));
+            // the NDB writer copied every payload into its interval and the row was copied: give the buffer back
+            if (buffer.byteLength <= RECYCLE_MAX_BYTES) this.recycle(e.thread, buffer);
             this.finish(e, undefined, placement);
           } else break;
           this.layoutIdx++;

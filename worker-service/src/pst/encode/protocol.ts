@@ -39,7 +39,9 @@ export type ToThread =
   | { t: 'ids'; id: number; part: number; ids: number[] }
   | { t: 'resend'; id: number; part: number }
   /** Items up to `upTo` are admitted: a thread forgets what it encoded ahead for them. */
-  | { t: 'ack'; upTo: number };
+  | { t: 'ack'; upTo: number }
+  /** Buffers of laid-out items, back for the thread to pack later items into (no allocation, no GC churn). */
+  | { t: 'recycle'; buffers: ArrayBuffer[] };
 
 /** Thread → pool. */
 export type FromThread =

@@ -58,6 +58,8 @@ async function run(init: ThreadInit): Promise<void> {
   let cache = new Map<string, number>();
   /** Items decoded and not yet done with: awaiting ids, or sent encoded ahead and not yet acknowledged. */
   const pending = new Map<number, Pending>();
+  /** Buffers the pool gave back (protocol.ts `recycle`). */
+  const spare: ArrayBuffer[] = [];
   const resolver = {
     idFor(k: NamedPropertyKey): number {
       const id = cache.get(keyString(k));
@@ -68,7 +70,7 @@ async function run(init: ThreadInit): Promise<void> {
 
   const encodeAndSend = (id: number, p: Pending, ahead: boolean): boolean => {
     try {
-      const buffer = packEncodedItem(encodeStoreItem(resolver, p.item!));
+      const buffer = packEncodedItem(encodeStoreItem(resolver, p.item!), spare);
       p.ahead = ahead;
       if (ahead) {
         // kept until acknowledged as payload, not as the decoded item: a MapiItem that lives
@@ -123,6 +125,10 @@ async function run(init: ThreadInit): Promise<void> {
         .catch((err: unknown) => send({ t: 'failed', id: m.id, error: asThreadError(err) }));
       return;
     }
+    if (m.t === 'recycle') {
+      for (const b of m.buffers) if (spare.length < SPARE_MAX) spare.push(b);
+      return;
+    }
     if (m.t === 'ack') {
       for (const [id, p] of pending) if (id <= m.upTo && p.ahead) pending.delete(id);
       return;
@@ -165,6 +171,9 @@ async function run(init: ThreadInit): Promise<void> {
     encodeAndSend(m.id, p, false);
   };
 }
+
+/** Spare buffers a thread keeps at most. */
+const SPARE_MAX = 48;
 
 /** Messages a thread sends in one postMessage at most. */
 const BATCH_MAX = 16;

@@ -56,11 +56,15 @@ class Packer {
   }
 }
 
+/** Largest buffer worth recycling; larger items (big attachments) get a buffer of their own. */
+export const RECYCLE_MAX_BYTES = 1024 * 1024;
+
 /**
- * Packs an encoded item into one new ArrayBuffer (see the file comment).
+ * Packs an encoded item into one ArrayBuffer (see the file comment): the first of `spare` that is
+ * large enough (taken out of the list; bytes past the item are left as they are), else a new one.
  * @throws PackedItemError when the item passes 4 GiB
  */
-export function packEncodedItem(enc: EncodedStoreItem): ArrayBuffer {
+export function packEncodedItem(enc: EncodedStoreItem, spare: ArrayBuffer[] = []): ArrayBuffer {
   const p = new Packer();
   p.node(enc.node);
   p.span(enc.row);
@@ -68,7 +72,9 @@ export function packEncodedItem(enc: EncodedStoreItem): ArrayBuffer {
   const headerBytes = (1 + p.header.length) * 4;
   const dataStart = (headerBytes + 7) & ~7;
   if (dataStart + p.dataBytes > 0xffffffff) throw new PackedItemError(`an encoded item of ${p.dataBytes} bytes passes the 4 GiB a packed item holds`);
-  const buffer = new ArrayBuffer(dataStart + p.dataBytes);
+  const need = dataStart + p.dataBytes;
+  const fit = need <= RECYCLE_MAX_BYTES ? spare.findIndex((b) => b.byteLength >= need) : -1;
+  const buffer = fit >= 0 ? spare.splice(fit, 1)[0] : new ArrayBuffer(need <= RECYCLE_MAX_BYTES ? Math.ceil(need / 16384) * 16384 : need);
   const words = new Uint32Array(buffer, 0, 1 + p.header.length);
   words[0] = p.header.length;
   words.set(p.header, 1);
@@ -123,7 +129,9 @@ export function unpackEncodedItem(buffer: ArrayBuffer): EncodedStoreItem {
     return { out: { blocks, subnodes }, children, sizeBytes };
   };
   const root = node(0);
-  const row = span();
+  // the row is kept until its folder's table is written (row-spill.ts): a copy, so that the buffer
+  // can go back to its thread (and a 200-byte row does not hold a 14 KB buffer alive)
+  const row = span().slice();
   const flags = next();
   return { node: root, row, associated: (flags & 1) !== 0, unread: (flags & 2) !== 0 };
 }
