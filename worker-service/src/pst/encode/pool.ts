@@ -324,6 +324,7 @@ export class EncoderPool {
   }
 
   private finish(e: ItemEntry, err: Error | undefined, placement: PstItemPlacement | undefined): void {
+    if (this.fatal) return; // fail() has reported every item from layoutIdx on
     this.byId.delete(e.id);
     this.inFlight--;
     this.load[e.thread]--;
