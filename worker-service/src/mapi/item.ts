@@ -80,6 +80,18 @@ export class PropertyBag {
     }
     for (const { key, tv } of this.named.values()) yield { kind: 'named', key, type: tv.type, value: tv.value };
   }
+  /** The named properties' keys, in insertion order (the order {@link entries} gives them). */
+  *namedKeys(): IterableIterator<NamedPropertyKey> {
+    for (const { key } of this.named.values()) yield key;
+  }
+  /**
+   * Calls `fn` for every property's type and value, tagged then named, in no particular order and
+   * without the per-entry objects and the sort of {@link entries}: for sums over a bag (sizes).
+   */
+  forEachValue(fn: (type: PropType, value: PropValue) => void): void {
+    for (const tv of this.tagged.values()) fn(tv.type, tv.value);
+    for (const { tv } of this.named.values()) fn(tv.type, tv.value);
+  }
   /** The 32-bit tags of the tagged properties, sorted. */
   taggedTags(): number[] {
     return [...this.tagged.entries()].sort((a, b) => a[0] - b[0]).map(([id, tv]) => propTag(id, tv.type));

@@ -16,11 +16,13 @@ function valueBytes(v: PropValue): number {
 /** A conservative estimate of an item's bytes in a PST (values, heap/table overhead, attachments, embedded messages). */
 export function estimateItemBytes(item: MapiItem): number {
   let n = 2048;
-  for (const e of item.properties.entries()) n += (isMultiValued(e.type) || fixedSize(e.type) === 0 ? valueBytes(e.value) : 8) + 12;
-  for (const r of item.recipients) for (const e of r.entries()) n += valueBytes(e.value) + 16;
+  item.properties.forEachValue((type, value) => {
+    n += (isMultiValued(type) || fixedSize(type) === 0 ? valueBytes(value) : 8) + 12;
+  });
+  for (const r of item.recipients) r.forEachValue((_t, value) => (n += valueBytes(value) + 16));
   for (const a of item.attachments) {
     n += 1024;
-    for (const e of a.properties.entries()) n += valueBytes(e.value) + 12;
+    a.properties.forEachValue((_t, value) => (n += valueBytes(value) + 12));
     if (a.embedded) n += estimateItemBytes(a.embedded);
   }
   // data blocks carry a 16-byte trailer and 64-byte alignment per 8176 bytes, plus tree pages

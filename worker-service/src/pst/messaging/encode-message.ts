@@ -102,10 +102,10 @@ function nodeOf(out: LtpNodeOutput, children: EncodedNode['children'] = []): Enc
  */
 export function collectNamedKeys(item: MapiItem, out: NamedPropertyKey[] = [], depth = 0): NamedPropertyKey[] {
   if (depth > MAX_EMBEDDED_DEPTH) return out;
-  for (const e of item.properties.entries()) if (e.kind === 'named') out.push(e.key);
-  for (const r of item.recipients) for (const e of r.entries()) if (e.kind === 'named') out.push(e.key);
+  for (const k of item.properties.namedKeys()) out.push(k);
+  for (const r of item.recipients) for (const k of r.namedKeys()) out.push(k);
   for (const a of item.attachments) {
-    for (const e of a.properties.entries()) if (e.kind === 'named') out.push(e.key);
+    for (const k of a.properties.namedKeys()) out.push(k);
     if (a.embedded) collectNamedKeys(a.embedded, out, depth + 1);
   }
   return out;
