@@ -92,6 +92,14 @@ export class PropertyBag {
     for (const tv of this.tagged.values()) fn(tv.type, tv.value);
     for (const { tv } of this.named.values()) fn(tv.type, tv.value);
   }
+  /**
+   * Calls `tagged` for every tagged property in insertion order (not sorted), then `named` for
+   * every named one in insertion order: {@link entries} without its sort and per-entry objects.
+   */
+  forEachProperty(tagged: (id: number, type: PropType, value: PropValue) => void, named: (key: NamedPropertyKey, type: PropType, value: PropValue) => void): void {
+    for (const [id, tv] of this.tagged) tagged(id, tv.type, tv.value);
+    for (const { key, tv } of this.named.values()) named(key, tv.type, tv.value);
+  }
   /** The 32-bit tags of the tagged properties, sorted. */
   taggedTags(): number[] {
     return [...this.tagged.entries()].sort((a, b) => a[0] - b[0]).map(([id, tv]) => propTag(id, tv.type));

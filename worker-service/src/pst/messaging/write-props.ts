@@ -18,15 +18,17 @@ export type LocalProps = Map<number, PcProperty>;
 /** The store-local properties of a bag; `skip` lists tagged ids the writer computes itself. */
 export function localProperties(bag: PropertyBag, names: NameResolver, skip: ReadonlySet<number> = new Set()): LocalProps {
   const out: LocalProps = new Map();
-  for (const e of bag.entries()) {
-    if (e.kind === 'tagged') {
-      if (skip.has(e.id)) continue;
-      out.set(e.id, { id: e.id, type: e.type, value: e.value });
-    } else {
-      const id = names.idFor(e.key);
-      out.set(id, { id, type: e.type, value: e.value });
-    }
-  }
+  // tagged ones in the bag's insertion order: every consumer orders by id itself (the PC's BTH,
+  // table layouts); named ones in insertion order, the order their ids were assigned in
+  bag.forEachProperty(
+    (id, type, value) => {
+      if (!skip.has(id)) out.set(id, { id, type, value });
+    },
+    (key, type, value) => {
+      const id = names.idFor(key);
+      out.set(id, { id, type, value });
+    },
+  );
   return out;
 }
 
