@@ -280,7 +280,7 @@ export class PstWriter {
   }
 
   /**
-   * The sequence number the next admission will get, and whether it may be admitted now: the
+   * Whether the next item may be admitted now: the
    * split rule needs item seq − SPLIT_WINDOW − 1 laid out when that item is in the same part.
    */
   get admissionReady(): boolean {
