@@ -14,7 +14,7 @@ import { PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
 import { EncoderPool } from '../worker-service/src/pst/encode/pool';
-import type { BenchDecoderOptions } from './pst-decoder';
+import { benchDecoderSpec } from './pst-decoder';
 
 /** A sink that keeps nothing: counts appended bytes (and hashes them, with --digest). */
 class NullSink implements PstSink {
@@ -53,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
   const threads = Number(opt('--threads') ?? 0);
   if (threads > 0) {
     // --threads N: copies made and encoded in an encoder pool (bench/pst-decoder.ts); all wall time counts
-    const pool = EncoderPool.start(writer, { threads, decoder: { module: path.join(__dirname, `pst-decoder${path.extname(__filename)}`), options: { itemsPath } satisfies BenchDecoderOptions } });
+    const pool = EncoderPool.start(writer, { threads, decoder: benchDecoderSpec(itemsPath) });
     const t = performance.now();
     const c = process.cpuUsage();
     for (let n = 0; n < count; n++) {

@@ -5,6 +5,7 @@
  * decoding (MIME, FastTransfer) is.
  */
 import type { MapiItem } from '../worker-service/src/mapi/item';
+import type { DecoderSpec } from '../worker-service/src/pst/encode/pool';
 import { replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile } from './item-file';
 
@@ -20,4 +21,9 @@ export function createDecoder(options: BenchDecoderOptions): (payload: Uint8Arra
     const n = (meta as { n: number }).n;
     return replicateItem(source.read(n % source.count).item, n);
   };
+}
+
+/** The encoder pool's DecoderSpec for this module (its own path: .ts through tsx, .js compiled). */
+export function benchDecoderSpec(itemsPath: string): DecoderSpec {
+  return { module: __filename, options: { itemsPath } satisfies BenchDecoderOptions };
 }

@@ -31,8 +31,8 @@ import { cpus, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { benchBuildDir, compileEntry } from './compile';
-import { EncoderPool, type DecoderSpec } from '../worker-service/src/pst/encode/pool';
-import type { BenchDecoderOptions } from './pst-decoder';
+import { EncoderPool } from '../worker-service/src/pst/encode/pool';
+import { benchDecoderSpec } from './pst-decoder';
 import { FilePstSink, PstWriter, type PstSink } from '../worker-service/src/pst/writer';
 import { corpusItems, replicaFolderPath, replicateItem } from '../worker-service/src/sandbox/replicate';
 import { ItemFile, writeItemFile } from './item-file';
@@ -126,8 +126,7 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   const t0 = performance.now();
   let n = 0;
   let copyMs = 0;
-  const decoder: DecoderSpec = { module: path.join(__dirname, `pst-decoder${path.extname(__filename)}`), options: { itemsPath } satisfies BenchDecoderOptions };
-  const pool = threads > 0 ? EncoderPool.start(writer, { threads, decoder }) : undefined;
+  const pool = threads > 0 ? EncoderPool.start(writer, { threads, decoder: benchDecoderSpec(itemsPath) }) : undefined;
   const empty = new Uint8Array(0);
   let failed: Error | undefined;
   for (; !sink || sink.bytes < targetBytes; n++) {

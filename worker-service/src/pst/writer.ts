@@ -13,7 +13,7 @@ import { estimateItemBytes } from './estimate';
 
 export { estimateItemBytes } from './estimate';
 import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from './ndb/constants';
-import { NdbWriter, type NdbStats } from './ndb/write-ndb';
+import type { NdbStats } from './ndb/write-ndb';
 import { PstStoreWriter, newStoreNameMap, type WrittenItem } from './messaging/write-store';
 import { collectNamedKeys } from './messaging/encode-message';
 import { encodeStoreItem, type EncodedStoreItem } from './messaging/encode-item';
@@ -119,11 +119,8 @@ interface PartSnapshot {
   blockCount: number;
 }
 
-/** What an empty part has laid out before its first item. */
-const EMPTY_PART: PartSnapshot = (() => {
-  const ndb = new NdbWriter({ append: async () => undefined, writeAt: async () => undefined, close: async () => undefined }, { cryptMethod: CryptMethod.None });
-  return { sizeBytes: ndb.sizeBytes, nodeCount: ndb.nodeCount, blockCount: ndb.blockCount };
-})();
+/** What an empty part reports before its first item (NdbWriter.sizeBytes before its first write: the first AMap's offset). */
+const EMPTY_PART: Readonly<PartSnapshot> = { sizeBytes: FIRST_AMAP_OFFSET, nodeCount: 0, blockCount: 0 };
 
 /**
  * A part as items are admitted to it, ahead of its layout: its index, its name-to-id map (named
@@ -319,8 +316,13 @@ export class PstWriter {
     return namedKeys.map((k) => adm.plan.names.idFor(k));
   }
 
-  private recordLayout(adm: Admission): void {
+  /** @throws PstWriterError "NotReady" when `adm` is not the next item to lay out */
+  private checkLayoutOrder(adm: Admission): void {
     if (adm.seq !== this.laidOutSeq) throw new PstWriterError('NotReady', `item ${adm.seq} laid out before item ${this.laidOutSeq}`);
+  }
+
+  /** Records the part's sizes after item `adm` for the split rule of item adm.seq + SPLIT_WINDOW + 1. */
+  private recordLayout(adm: Admission): void {
     const snap = this.ringSnapshot[adm.seq % this.ringSnapshot.length];
     const part = this.part && this.partIndex === adm.plan.index ? this.part : undefined;
     snap.sizeBytes = part ? part.sizeBytes : EMPTY_PART.sizeBytes;
@@ -335,7 +337,7 @@ export class PstWriter {
    * @throws PstWriterError "NotReady" out of order; errors of the sink
    */
   async layoutItem(adm: Admission, folderPath: readonly MapiFolder[], enc: EncodedStoreItem): Promise<PstItemPlacement> {
-    if (adm.seq !== this.laidOutSeq) throw new PstWriterError('NotReady', `item ${adm.seq} laid out before item ${this.laidOutSeq}`);
+    this.checkLayoutOrder(adm);
     const part = await this.partFor(adm.plan);
     const written = await part.addEncodedItem(this.folderFor(folderPath), enc);
     this.partItems++;
@@ -345,6 +347,7 @@ export class PstWriter {
 
   /** Records that an admitted item will not be laid out (its encoding failed); keeps the order going. */
   skipItem(adm: Admission): void {
+    this.checkLayoutOrder(adm);
     this.recordLayout(adm);
   }
 

@@ -16,10 +16,10 @@ import type { MapiFolder, PropertyBag } from '../../mapi/item';
 import type { NamedPropertyKey } from '../../mapi/named';
 import type { Admission, PartPlan, PstItemPlacement, PstWriter } from '../writer';
 import type { DecoderSpec, FromThread, ThreadError, ThreadInit, ToThread } from './protocol';
-import type { ItemDecoder } from './thread';
 import { RECYCLE_MAX_BYTES, unpackEncodedItem } from './transfer';
 
 export type { DecoderSpec } from './protocol';
+// the thread's module is loaded by path, not imported: this re-export keeps it in every compile
 export type { ItemDecoder } from './thread';
 
 /** Options of {@link EncoderPool.start}. */

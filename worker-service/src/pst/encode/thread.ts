@@ -192,8 +192,7 @@ interface Pending {
 
 const init = workerData as ThreadInit | undefined;
 if (parentPort && init?.outportEncoder) {
-  run(init).catch((err: unknown) => {
-    // the pool sees the thread's 'error' event and fails what is in flight
-    throw err;
-  });
+  // a failure to start (e.g. no such decoder module) is an unhandled rejection: the thread ends
+  // with an 'error' event, and the pool fails what is in flight
+  void run(init);
 }
