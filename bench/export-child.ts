@@ -3,7 +3,7 @@
  * RSS is its own. It loads only what a deployed worker's export loads (the Graph client and source,
  * runExport, the PST writer, the Azure destination) — not the sandbox, the corpus or the MIME
  * encoder, which the bench's parent and sandbox processes use — and the parent starts it with the
- * node flags the product's launcher gives an export (bin/heap-cap.js: --max-old-space-size=128).
+ * node flags the product's launcher gives an export (bin/heap-cap.js: --max-old-space-size=128 --heap-growing-percent=100).
  *
  * Protocol (IPC): the child sends {kind: "want-job"}, gets an {@link ExportJob}, runs it, sends an
  * {@link ExportReport} and exits.

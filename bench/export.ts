@@ -29,7 +29,7 @@
  *                    samples (and live_heap_* keys) are live memory, not garbage (slower)
  *   --heap-snapshot  writes a V8 heap snapshot of each export child at 90 % of its items into DIR
  *   --node-args      extra node flags of the export children (memory experiments), after the ones the
- *                    product's launcher gives `outport export` (bin/heap-cap.js: --max-old-space-size=128,
+ *                    product's launcher gives `outport export` (bin/heap-cap.js: --max-old-space-size=128 --heap-growing-percent=100,
  *                    left out when --node-args or NODE_OPTIONS give a --max-old-space-size, or OUTPORT_HEAP_MB)
  *   --runner tsx     the export children run TypeScript through tsx (default: JavaScript compiled by
  *                    tsc into node_modules/.cache/outport-bench-export, as a deployed worker runs;

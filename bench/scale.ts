@@ -14,7 +14,9 @@
  * (goal: speedup_2_workers ≥ 1.7); when the CPU bounds instead (the machine's cores shared by the
  * sandbox, Azurite, Redis and the workers), the speedup shows that, and `cpu_busy` (load average
  * per core during the runs) and `graph_bound_share` (items/s against Graph's bound for the
- * mailboxes read at once) say so.
+ * mailboxes read at once) say so. Each run's line also splits the CPU seconds it took between the
+ * processes (`cpu_s_workers`, `cpu_s_sandbox`, `cpu_s_azurite`, `cpu_s_redis`, from /proc; Linux)
+ * and gives `cores_used`, their sum over the wall time.
  * The last line is key=value pairs.
  *
  * The workers run the compiled build, as a deployed worker does: the bench runs `npm run build`
@@ -29,6 +31,7 @@ import { BlobServiceClient, StorageSharedKeyCredential } from '@azure/storage-bl
 import { cpus, loadavg } from 'node:os';
 import * as path from 'node:path';
 import { startCluster, TENANT, type Cluster } from '../test/faults/cluster';
+import { processCpuSeconds, processTreeCpuSeconds } from './proc-cpu';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,7 +50,21 @@ if (WORKERS.some((w) => !Number.isInteger(w) || w < 1)) throw new Error('--worke
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface RunResult { workers: number; wallS: number; itemsPerS: number; lost: number; duplicated: number; load: number; requests: number }
+/** CPU seconds spent during a run, by process (NaN off Linux). */
+interface CpuSplit { workers: number; sandbox: number; azurite: number; redis: number }
+
+interface RunResult { workers: number; wallS: number; itemsPerS: number; lost: number; duplicated: number; load: number; requests: number; cpu: CpuSplit }
+
+/** CPU seconds so far of the run's processes: the worker launchers and their node children, the sandbox (this process: also the bench's own polling), Azurite, Redis. */
+function cpuNow(c: Cluster, procs: { child: { pid?: number } }[]): CpuSplit {
+  const u = process.cpuUsage();
+  return {
+    workers: procs.reduce((a, p) => a + (p.child.pid ? processTreeCpuSeconds(p.child.pid) : NaN), 0),
+    sandbox: (u.user + u.system) / 1e6,
+    azurite: c.az.pid ? processCpuSeconds(c.az.pid) : NaN,
+    redis: c.redis.pid ? processCpuSeconds(c.redis.pid) : NaN,
+  };
+}
 
 /**
  * items/s of a run against what Graph allows the mailboxes it reads at once: min(workers ×
@@ -70,10 +87,13 @@ async function runOnce(c: Cluster, workers: number): Promise<RunResult> {
   const { project } = await c.createProject(container, { splitSizeBytes: 10 * 1024 ** 2 });
   c.sb.resetStats();
   const load0 = loadavg()[0];
+  const cpu0 = cpuNow(c, procs);
   const t0 = Date.now();
   await c.backend.queue.enqueue({ tenantId: TENANT(), projectId: project.id, action: 'full' });
   const items = await c.waitFinal(project.id, 30 * 60_000);
   const wallS = (Date.now() - t0) / 1000;
+  const cpu1 = cpuNow(c, procs);
+  const cpu: CpuSplit = { workers: cpu1.workers - cpu0.workers, sandbox: cpu1.sandbox - cpu0.sandbox, azurite: cpu1.azurite - cpu0.azurite, redis: cpu1.redis - cpu0.redis };
   const load = (load0 + loadavg()[0]) / 2 / cpus().length;
   const requests = c.sb.stats().requests;
   const bad = items.filter((i) => i.state !== 'Completed');
@@ -86,8 +106,8 @@ async function runOnce(c: Cluster, workers: number): Promise<RunResult> {
   if (v.badParts.length) throw new Error(`bad parts: ${v.badParts.join('; ')}`);
   // Azurite keeps blobs in memory (512 MB): the next run starts with an empty store.
   await new BlobServiceClient(c.az.blobEndpoint, new StorageSharedKeyCredential(c.az.accountName, c.az.accountKey)).getContainerClient(container).delete();
-  const r = { workers, wallS, itemsPerS: v.itemsExported / wallS, lost: v.itemsLost, duplicated: v.itemsDuplicated, load, requests };
-  process.stdout.write(`workers=${workers} wall_s=${wallS.toFixed(1)} items_per_s=${r.itemsPerS.toFixed(0)} graph_bound_share=${graphBoundShare(r).toFixed(2)} graph_requests=${requests} cpu_busy=${load.toFixed(2)} items_lost=${r.lost} items_duplicated=${r.duplicated}\n`);
+  const r = { workers, wallS, itemsPerS: v.itemsExported / wallS, lost: v.itemsLost, duplicated: v.itemsDuplicated, load, requests, cpu };
+  process.stdout.write(`workers=${workers} wall_s=${wallS.toFixed(1)} items_per_s=${r.itemsPerS.toFixed(0)} graph_bound_share=${graphBoundShare(r).toFixed(2)} graph_requests=${requests} cpu_busy=${load.toFixed(2)} cpu_s_workers=${cpu.workers.toFixed(1)} cpu_s_sandbox=${cpu.sandbox.toFixed(1)} cpu_s_azurite=${cpu.azurite.toFixed(1)} cpu_s_redis=${cpu.redis.toFixed(1)} cores_used=${((cpu.workers + cpu.sandbox + cpu.azurite + cpu.redis) / wallS).toFixed(2)} items_lost=${r.lost} items_duplicated=${r.duplicated}\n`);
   return r;
 }
 

@@ -22,7 +22,7 @@ test('export 128 MiB; serve/worker 128 + 64 a further concurrent export; other c
   expect(heapCapMb('worker', ['--queue', 'redis://x', '--concurrency=1'], {}, [])).toBe(128);
   expect(heapCapMb('serve', ['--concurrency', 'lots'], {}, [])).toBe(320); // serve itself reports the bad value
   for (const c of ['check', 'convert', 'start', 'jobs', undefined]) expect(heapCapMb(c, [], {}, [])).toBeUndefined();
-  expect(heapCapFlags('export', [], {}, [])).toEqual(['--max-old-space-size=128']);
+  expect(heapCapFlags('export', [], {}, [])).toEqual(['--max-old-space-size=128', '--heap-growing-percent=100']);
 });
 
 test('a cap the user gave wins; OUTPORT_HEAP_MB sets one (0: none) and is checked', () => {

@@ -180,7 +180,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const startWorker = (o: { concurrency?: number; leaseSeconds?: number } = {}): WorkerProc => {
     const id = `w${++n}`;
-    const child = spawn(process.execPath, [BIN, 'worker', '--queue', redis.url, '--tenant-config', tenantFile, '--prefix', prefix,
+    // OUTPORT_WORKER_NODE_FLAGS (space-separated node flags, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"): for profiling the workers.
+    const nodeFlags = (process.env.OUTPORT_WORKER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+    const child = spawn(process.execPath, [...nodeFlags, BIN, 'worker', '--queue', redis.url, '--tenant-config', tenantFile, '--prefix', prefix,
       '--concurrency', String(o.concurrency ?? 1), '--lease-seconds', String(o.leaseSeconds ?? 3), '--stop-timeout-seconds', '0',
       '--worker-id', id], {
       cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'],

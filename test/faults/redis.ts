@@ -90,6 +90,8 @@ export async function freePort(): Promise<number> {
 export interface RedisServer {
   url: string;
   port: number;
+  /** The running redis-server's process id (a new one after restart). */
+  readonly pid: number | undefined;
   /** Stops the server (SIGTERM: the AOF is flushed) and starts it again on the same port and data. */
   restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -126,6 +128,7 @@ export async function startRedisServer(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
+    get pid() { return child?.pid; },
     async restart(downMs = 1000) {
       await stopChild();
       await new Promise((r) => setTimeout(r, downMs));

@@ -28,6 +28,8 @@ export interface AzuriteInstance {
   connectionString: string;
   /** Azurite's temporary working directory (removed by stop()). */
   workDir: string;
+  /** Azurite's process id. */
+  pid: number | undefined;
   /** Kills the process (SIGTERM, then SIGKILL after 3 s) and removes its working directory. */
   stop(): Promise<void>;
 }
@@ -65,6 +67,7 @@ export async function startAzurite(options: StartAzuriteOptions = {}): Promise<A
     accountName: AZURITE_ACCOUNT_NAME,
     accountKey: AZURITE_ACCOUNT_KEY,
     workDir: s.workDir,
+    pid: s.pid,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${s.blobEndpoint};`,
     stop: () => s.stop(),
   };

@@ -23,6 +23,8 @@ export interface AzuriteService {
   accountKey: string;
   /** Azurite's working directory: the `location`, or a temporary one removed at stop. */
   workDir: string;
+  /** Azurite's process id (for CPU accounting in benchmarks). */
+  pid: number | undefined;
   /** Stops the process (SIGTERM, SIGKILL after 3 s) and removes a temporary working directory. */
   stop(): Promise<void>;
 }
@@ -95,6 +97,7 @@ export async function startAzuriteService(options: AzuriteServiceOptions = {}): 
     accountName: DEVELOPMENT_STORAGE.accountName,
     accountKey: DEVELOPMENT_STORAGE.accountKey,
     workDir: (options.location ?? tempDir)!,
+    pid: child.pid,
     stop() {
       stopped ??= new Promise<void>((resolve) => {
         process.removeListener('exit', killOnExit);
