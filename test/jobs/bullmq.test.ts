@@ -10,6 +10,8 @@ import { openBullmqBackend } from '../../worker-service/src/jobs/bullmq/backend'
 import { parseRedisUrl } from '../../worker-service/src/jobs/bullmq/redis-url';
 import { describeWhenAvailable } from '../pst/shared-samples';
 import { describeJobBackendConformance, destinationWithKey } from './conformance';
+import { Runner } from '../../worker-service/src/jobs/runner';
+import { MemoryDestination } from '../export/memory-destination';
 import { deletePrefix, prefixBytes, REDIS_URL, redisMissing, redisServerMissing, startRedisServer, testPrefix } from '../faults/redis';
 
 const missing = redisMissing();
@@ -39,6 +41,50 @@ describeWhenAvailable('bullmq backend', missing, () => {
         expect(await b2.store.destinationSecret(p.id)).toEqual({ accountKey: dest.accountKey });
         await b2.close();
       } finally {
+        await deletePrefix(REDIS_URL, prefix);
+      }
+    });
+
+    test('work hints reach another process: its idle runner (60 s poll) claims a job enqueued elsewhere at once, and the mailbox\'s next job when the first one ends', async () => {
+      const prefix = testPrefix('hint');
+      const key = randomBytes(32);
+      const api = await openBullmqBackend({ redis: REDIS_URL, prefix, secretKey: key, pollIntervalMs: 50, stalledIntervalMs: 50 });
+      const workerSide = await openBullmqBackend({ redis: REDIS_URL, prefix, secretKey: key, pollIntervalMs: 50, stalledIntervalMs: 50 });
+      const claimedAt: number[] = [];
+      const now = () => new Date().toISOString();
+      const runner = new Runner({
+        workerId: 'w1', queue: workerSide.queue, concurrency: 2, leaseMs: 5000, heartbeatMs: 100, pollMs: 60_000,
+        buildDeps: async () => ({ source: { items: async function* () { /* none */ } }, destination: new MemoryDestination() }),
+        runExport: async () => {
+          claimedAt.push(Date.now());
+          await new Promise((r) => setTimeout(r, 150));
+          return { outcome: 'Completed', itemsExported: 0, bytesExported: 0, sourceBytes: 0, itemsSkipped: 0, errors: 0, parts: [], fidelity: { full: 0, rest: 0 }, startedAt: now(), finishedAt: now() };
+        },
+      });
+      try {
+        const p = await api.store.createProject({ tenantId: 't', createdBy: 'u', name: 'P', destination: destinationWithKey() });
+        // The same mailbox twice (primary, two projects would do too): the second job waits for the first one's end.
+        const [a] = await api.store.addItems('t', p.id, [{ source: 'a@x.com', mailbox: 'primary', pstName: 'a.pst' }]);
+        const p2 = await api.store.createProject({ tenantId: 't', createdBy: 'u', name: 'P2', destination: destinationWithKey() });
+        const [b] = await api.store.addItems('t', p2.id, [{ source: 'a@x.com', mailbox: 'primary', pstName: 'a.pst' }]);
+        runner.start();
+        await new Promise((r) => setTimeout(r, 300)); // the first claims found nothing: asleep for 60 s
+        const t0 = Date.now();
+        await api.queue.enqueue({ tenantId: 't', projectId: p.id, action: 'full' });
+        await api.queue.enqueue({ tenantId: 't', projectId: p2.id, action: 'full' });
+        const deadline = Date.now() + 10_000;
+        while (claimedAt.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(claimedAt.length).toBe(2);
+        expect(claimedAt[0] - t0).toBeLessThan(2_000);
+        expect(claimedAt[1] - claimedAt[0]).toBeGreaterThanOrEqual(150); // one job per mailbox
+        expect(claimedAt[1] - claimedAt[0]).toBeLessThan(2_000);
+        await runner.stop();
+        expect((await api.store.getItem('t', p.id, a.id)).state).toBe('Completed');
+        expect((await api.store.getItem('t', p2.id, b.id)).state).toBe('Completed');
+      } finally {
+        await runner.stop();
+        await workerSide.close();
+        await api.close();
         await deletePrefix(REDIS_URL, prefix);
       }
     });

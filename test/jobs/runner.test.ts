@@ -96,6 +96,30 @@ describe('runner with a scripted export', () => {
     expect(items[0].progress).toMatchObject({ folder: 'Inbox', itemsDone: 3, state: 'Completed' });
   });
 
+  test('work hints: an idle runner with a 60 s poll claims a job enqueued after it started at once, and the next job when one ends', async () => {
+    const { p, ids } = await project(['a@x.com', 'b@x.com']);
+    const claimedAt: number[] = [];
+    const runExport: RunExport = async () => { claimedAt.push(Date.now()); await sleep(100); return result(); };
+    const runner = new Runner({ workerId: 'w1', queue: backend.queue, buildDeps: nullDeps, runExport, concurrency: 1, leaseMs: 3000, heartbeatMs: 40, pollMs: 60_000 });
+    runner.start();
+    try {
+      await sleep(200); // its first claim found nothing: it now sleeps for the 60 s poll
+      expect(claimedAt).toEqual([]);
+      const t0 = Date.now();
+      await backend.queue.enqueue({ tenantId: T, projectId: p.id, action: 'full', itemIds: [ids[0]] });
+      await until(async () => claimedAt.length === 1, 5_000);
+      expect(claimedAt[0] - t0).toBeLessThan(2_000);
+      await until(async () => (await backend.store.getItem(T, p.id, ids[0])).state === 'Completed', 5_000);
+      await sleep(100);
+      const t1 = Date.now();
+      await backend.queue.enqueue({ tenantId: T, projectId: p.id, action: 'full', itemIds: [ids[1]] });
+      await until(async () => claimedAt.length === 2, 5_000);
+      expect(claimedAt[1] - t1).toBeLessThan(2_000);
+    } finally {
+      await runner.stop();
+    }
+  });
+
   test('cancel while running: the heartbeat answers false, the run is aborted, the item stays Cancelled', async () => {
     const { p, ids } = await project(['a@x.com']);
     let sawAbort: unknown;

@@ -515,6 +515,17 @@ export interface JobQueue {
    */
   subscribe(tenantId: string, projectId: string, listener: (progress: ItemProgress) => void): Promise<Subscription>;
   /**
+   * Work hints, so an idle runner claims at once instead of at its next poll: `listener` is called
+   * after a change that may make a job claimable — enqueue, release, resumeAuth, cancel, and a
+   * job's end (complete, fail, waitForAuth free its project slot and its mailbox). Made by another
+   * process too where the backend can tell (BullMQ: Redis pub/sub on `<prefix>:work`; SQLite: this
+   * process only). A hint, not a promise: claim may still find nothing, and a hint that is lost
+   * (Redis away) is covered by the runner's polling. Listener exceptions are swallowed.
+   * Optional: a backend without it is polled.
+   * @returns stops the listener
+   */
+  onWork?(listener: () => void): () => void;
+  /**
    * The per-item checkpoint of the export run (export/types.ts ExportCheckpoint), bound to a lease:
    * writes after the lease was lost throw JobsError LeaseLost, so a worker that lost its job cannot
    * record a part the new holder will redo.

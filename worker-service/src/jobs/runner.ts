@@ -5,7 +5,8 @@
  *
  *   claim ──► buildDeps(claimed) ──► runExport / verifyItem ──► complete | fail | waitForAuth | release
  *     ▲            heartbeat every heartbeatMs: false (cancelled, taken over) ──► abort the run
- *     └── next claim when a slot frees (or every pollMs)
+ *     └── next claim when a slot frees, on a work hint (JobQueue.onWork: a job enqueued or freed
+ *         anywhere), or every pollMs
  *
  * How a job ends: the ExportResult's outcome (Completed, CompletedWithErrors, Cancelled); a token
  * that expired (Graph InvalidAuthenticationToken, OBO refused: jobs/errors.ts isAuthExpired) →
@@ -151,6 +152,9 @@ export class Runner {
   #running = false;
   #loop?: Promise<void>;
   #wake?: () => void;
+  /** A work hint (JobQueue.onWork) came while no sleep was there to end: claim once more before sleeping. */
+  #hintPending = false;
+  #stopHints?: () => void;
   #stopping = false;
 
   constructor(options: RunnerOptions) {
@@ -173,6 +177,10 @@ export class Runner {
     if (this.#running) return;
     this.#running = true;
     this.#stopping = false;
+    this.#stopHints = this.#o.queue.onWork?.(() => {
+      this.#hintPending = true;
+      if (this.#active.size < this.#o.concurrency) this.#wake?.();
+    });
     this.#loop = this.#claimLoop();
   }
 
@@ -186,6 +194,8 @@ export class Runner {
     const graceful = options.graceful ?? true;
     this.#running = false;
     this.#stopping = true;
+    this.#stopHints?.();
+    this.#stopHints = undefined;
     this.#wake?.();
     await this.#loop;
     const all = () => Promise.all([...this.#active.values()].map((a) => a.done));
@@ -217,6 +227,11 @@ export class Runner {
         this.#o.logger?.error({ workerId: this.workerId, code: errorCode(e), err: safeErrorMessage(e) }, 'claim failed');
       }
       if (!this.#running) break;
+      // A hint that came during the claims above may name a job they did not see yet; with every slot
+      // busy it waits: a slot that frees wakes the loop anyway.
+      const hinted = this.#hintPending && this.#active.size < this.#o.concurrency;
+      this.#hintPending = false;
+      if (hinted) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.#o.pollMs);
         this.#wake = () => { clearTimeout(t); resolve(); };

@@ -134,6 +134,9 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
   readonly #queues = new Map<QueueName, Queue>();
   readonly #workers = new Map<QueueName, Worker>();
   readonly #subscriptions = new Set<() => void>();
+  /** The connection subscribed to the work channel (opened by the first {@link onWork}). */
+  #sub?: Redis;
+  readonly #workListeners = new Set<() => void>();
   #txChain: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -802,6 +805,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       });
       return chosen.map((r) => r.id);
     });
+    this.#hint();
     return this.#read(() => this.#itemsOut(projectId, chosenIds));
   }
 
@@ -935,7 +939,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   async complete(lease: Lease, result: JobResult): Promise<boolean> {
-    return this.#tx(async (t) => {
+    return this.#hinted(this.#tx(async (t) => {
       const d = await this.#leased(t, lease);
       if (!d) return false;
       const item = await this.#getField<ItemDoc>(t, this.#k('items', d.projectId), d.itemId);
@@ -974,24 +978,24 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
         });
       }
       return true;
-    });
+    }));
   }
 
   async fail(lease: Lease, error: { code: string; message: string }): Promise<boolean> {
     const e = cleanError(error);
-    return this.#tx(async (t) => {
+    return this.#hinted(this.#tx(async (t) => {
       const d = await this.#leased(t, lease);
       if (!d) return false;
       this.#finishJob(t, d, 'Failed', e, lease.token);
       const item = await this.#getField<ItemDoc>(t, this.#k('items', d.projectId), d.itemId);
       if (item) this.#setItemState(t, item, 'Failed', { error: e });
       return true;
-    });
+    }));
   }
 
   async waitForAuth(lease: Lease, error: { code: string; message: string }): Promise<boolean> {
     const e = cleanError(error);
-    return this.#tx(async (t) => {
+    return this.#hinted(this.#tx(async (t) => {
       const d = await this.#leased(t, lease);
       if (!d) return false;
       const next: JobDoc = { ...d, state: 'WaitingForAuth', error: e };
@@ -1002,11 +1006,11 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       const item = await this.#getField<ItemDoc>(t, this.#k('items', d.projectId), d.itemId);
       if (item) this.#setItemState(t, item, 'WaitingForAuth', { error: e });
       return true;
-    });
+    }));
   }
 
   async release(lease: Lease): Promise<boolean> {
-    return this.#tx(async (t) => {
+    return this.#hinted(this.#tx(async (t) => {
       const d = await this.#leased(t, lease);
       if (!d) return false;
       const next: JobDoc = { ...d, state: 'Queued' };
@@ -1018,7 +1022,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       const item = await this.#getField<ItemDoc>(t, this.#k('items', d.projectId), d.itemId);
       if (item) this.#setItemState(t, item, d.action === 'verify' ? 'Verifying' : 'Queued');
       return true;
-    });
+    }));
   }
 
   async resumeAuth(tenantId: string, projectId: string, itemIds?: string[]): Promise<Item[]> {
@@ -1037,6 +1041,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       }
       return jobs.map((j) => j.itemId);
     });
+    this.#hint();
     return this.#read(() => this.#itemsOut(projectId, ids));
   }
 
@@ -1053,6 +1058,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       }
       return [...new Set(jobs.map((j) => j.itemId))];
     });
+    this.#hint();
     return this.#read(() => this.#itemsOut(projectId, ids));
   }
 
@@ -1078,6 +1084,41 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       await this.#projectDoc(undefined, tenantId, projectId);
       return (await this.#allItems(projectId)).filter((d) => d.progress).map((d) => ({ ...d.progress!, state: d.state }));
     });
+  }
+
+  /** The Redis channel of work hints: `<prefix>:work`. */
+  get #workChannel(): string { return this.#k('work'); }
+
+  /** Publishes a work hint to every process of this prefix (best effort: claimers poll anyway). */
+  #hint(): void {
+    if (this.#closed) return;
+    this.#r.publish(this.#workChannel, '1').catch(() => { /* Redis away: the claimers' polls find the work */ });
+  }
+
+  /** Awaits a lease-bound change and hints when it was made (returned true): its job's caps are free again. */
+  async #hinted(change: Promise<boolean>): Promise<boolean> {
+    const done = await change;
+    if (done) this.#hint();
+    return done;
+  }
+
+  /**
+   * Work hints from every process on this prefix: Redis pub/sub on `<prefix>:work` (one subscriber
+   * connection per backend, opened on the first call), published after enqueue, release,
+   * resumeAuth, cancel and a job's end (complete, fail, waitForAuth free the caps). Best effort:
+   * a hint lost while Redis is away is covered by the claimers' polling.
+   * @returns stops this listener
+   */
+  onWork(listener: () => void): () => void {
+    this.#workListeners.add(listener);
+    if (!this.#sub && !this.#closed) {
+      const sub = this.#r.duplicate({ lazyConnect: false });
+      this.#sub = sub;
+      sub.on('error', () => { /* reconnects on its own and subscribes again (autoResubscribe) */ });
+      sub.on('message', () => { for (const l of this.#workListeners) { try { l(); } catch { /* the listener's own failure */ } } });
+      sub.subscribe(this.#workChannel).catch(() => { /* retried by ioredis on reconnect */ });
+    }
+    return () => { this.#workListeners.delete(listener); };
   }
 
   async subscribe(tenantId: string, projectId: string, listener: (progress: ItemProgress) => void): Promise<Subscription> {
@@ -1191,6 +1232,8 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
     await Promise.all([...this.#queues.values()].map((q) => q.close().catch(() => undefined)));
     this.#workers.clear();
     this.#queues.clear();
+    this.#workListeners.clear();
+    this.#sub?.disconnect();
     this.#r.disconnect();
   }
 }

@@ -100,6 +100,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   readonly #now: () => number;
   readonly #pollMs: number;
   readonly #subscriptions = new Set<() => void>();
+  readonly #workListeners = new Set<() => void>();
   readonly #statements = new Map<string, Statement>();
   #eventsSincePrune = 0;
   #closed = false;
@@ -138,6 +139,27 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     let st = this.#statements.get(sql);
     if (!st) { st = this.#db.prepare(sql); this.#statements.set(sql, st); }
     return st;
+  }
+
+  /**
+   * Hints the work listeners after a committed change that may make a job claimable (false: a
+   * lease-bound change that was not made). Listeners run on a later tick, never inside the change.
+   */
+  #hinted<T>(result: T): T {
+    if (result !== false && this.#workListeners.size > 0) {
+      queueMicrotask(() => { for (const l of this.#workListeners) { try { l(); } catch { /* the listener's own failure */ } } });
+    }
+    return result;
+  }
+
+  /**
+   * Work hints of this process (enqueue, release, resumeAuth, cancel, a job's end). Other processes
+   * on the same database file are not told: their runners find the work at their next poll.
+   * @returns stops this listener
+   */
+  onWork(listener: () => void): () => void {
+    this.#workListeners.add(listener);
+    return () => { this.#workListeners.delete(listener); };
   }
 
   #tx<T>(fn: () => T): T {
@@ -524,7 +546,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       }
       olderThanDays = d;
     }
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       const explicit = request.itemIds !== undefined;
       let rows: ItemRow[];
@@ -569,7 +591,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         });
       }
       return chosen.map((r) => this.#itemById(r.id));
-    });
+    }));
   }
 
   async claim(workerId: string, leaseMs: number, options: ClaimOptions = {}): Promise<ClaimedJob | undefined> {
@@ -630,7 +652,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   async complete(lease: Lease, result: JobResult): Promise<boolean> {
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
       const now = this.#now();
@@ -666,7 +688,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         },
       });
       return true;
-    });
+    }));
   }
 
   #finishJob(jobId: string, state: JobState, error?: { code: string; message: string }): void {
@@ -676,38 +698,38 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
 
   async fail(lease: Lease, error: { code: string; message: string }): Promise<boolean> {
     const e = cleanError(error);
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
       this.#finishJob(row.id, 'Failed', e);
       this.#setItemState(row.item_id, 'Failed', { error_json: JSON.stringify(e) });
       return true;
-    });
+    }));
   }
 
   async waitForAuth(lease: Lease, error: { code: string; message: string }): Promise<boolean> {
     const e = cleanError(error);
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
       this.#stmt("UPDATE jobs SET state = 'WaitingForAuth', lease_token = NULL, lease_expires_ms = NULL, error_json = ? WHERE id = ?").run(JSON.stringify(e), row.id);
       this.#setItemState(row.item_id, 'WaitingForAuth', { error_json: JSON.stringify(e) });
       return true;
-    });
+    }));
   }
 
   async release(lease: Lease): Promise<boolean> {
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       const row = this.#leased(lease);
       if (!row) return false;
       this.#stmt("UPDATE jobs SET state = 'Queued', lease_token = NULL, lease_expires_ms = NULL, worker_id = NULL WHERE id = ?").run(row.id);
       this.#setItemState(row.item_id, row.action === 'verify' ? 'Verifying' : 'Queued');
       return true;
-    });
+    }));
   }
 
   async resumeAuth(tenantId: string, projectId: string, itemIds?: string[]): Promise<Item[]> {
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       if (itemIds) for (const id of itemIds) this.#itemRow(tenantId, projectId, id);
       const jobs = (this.#stmt("SELECT * FROM jobs WHERE project_id = ? AND state = 'WaitingForAuth' ORDER BY seq").all(projectId) as JobRow[])
@@ -717,11 +739,11 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         this.#setItemState(j.item_id, j.action === 'verify' ? 'Verifying' : 'Queued', { error_json: null });
       }
       return jobs.map((j) => this.#itemById(j.item_id));
-    });
+    }));
   }
 
   async cancel(tenantId: string, projectId: string, itemIds?: string[]): Promise<Item[]> {
-    return this.#tx(() => {
+    return this.#hinted(this.#tx(() => {
       this.#projectRow(tenantId, projectId);
       if (itemIds) for (const id of itemIds) this.#itemRow(tenantId, projectId, id);
       const jobs = (this.#stmt(`SELECT * FROM jobs WHERE project_id = ? AND state IN ('Queued', 'Running', 'WaitingForAuth') ORDER BY seq`).all(projectId) as JobRow[])
@@ -731,7 +753,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
         this.#setItemState(j.item_id, 'Cancelled');
       }
       return [...new Set(jobs.map((j) => j.item_id))].map((id) => this.#itemById(id));
-    });
+    }));
   }
 
   async listJobs(tenantId: string, projectId: string, filter: { itemId?: string; states?: JobState[] } = {}): Promise<Job[]> {
@@ -846,6 +868,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     if (this.#closed) return;
     for (const stop of this.#subscriptions) stop();
     this.#subscriptions.clear();
+    this.#workListeners.clear();
     this.#closed = true;
     this.#db.close();
   }
