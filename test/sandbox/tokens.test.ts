@@ -110,3 +110,24 @@ test('Graph validates audience, issuer, expiry and signature: 401 InvalidAuthent
   const err = await graphFailure(sandboxClient(sb, expired).get(`/users/${adele.id}/settings/exchange`));
   expect([err.statusCode, err.code]).toEqual([401, 'InvalidAuthenticationToken']);
 });
+
+test('a token verified once is accepted from the cache only until jwtVerify would refuse it (exp + 60 s), and only for its audiences', async () => {
+  const adele = user('Adele');
+  const path = `${sb.graphUrl}/v1.0/users/${adele.id}/settings/exchange`;
+  const now = Math.floor(Date.now() / 1000);
+  const short = await sb.issuer.sign({ aud: sb.graphUrl, idtyp: 'app', roles: ['User.Read.All'] }, { issuedAtSec: now, lifetimeSec: 5 });
+  expect((await sb.issuer.verify(short, [sb.graphUrl])).kind).toBe('app');
+  expect((await fetch(path, { headers: { authorization: `Bearer ${short}` } })).status).toBe(200);
+  // Another audience list is verified on its own: refused, though the token is cached for Graph's.
+  await expect(sb.issuer.verify(short, ['api://other'])).rejects.toMatchObject({ statusCode: 401, message: expect.stringMatching(/audience/) });
+  // Only the clock (Date) is faked: the sandbox's timers and sockets keep running.
+  jest.useFakeTimers({ doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+  try {
+    jest.setSystemTime((now + 5 + 59) * 1000); // within the skew: still accepted
+    expect((await sb.issuer.verify(short, [sb.graphUrl])).kind).toBe('app');
+    jest.setSystemTime((now + 5 + 62) * 1000); // past exp + 60 s: refused as jwtVerify refuses it
+    await expect(sb.issuer.verify(short, [sb.graphUrl])).rejects.toMatchObject({ statusCode: 401, message: expect.stringMatching(/expired/) });
+  } finally {
+    jest.useRealTimers();
+  }
+});

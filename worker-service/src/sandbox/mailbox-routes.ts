@@ -155,7 +155,7 @@ export function registerMailboxRoutes(app: FastifyInstance, ctx: SandboxContext)
     return { '@odata.context': contextUrl(ctx, req, `admin/exchange/mailboxes/${mb.id}/folders('${f.id}')/items/$entity`), ...applySelect(mailboxItemJson(it), queryOf(req).$select) };
   });
 
-  app.post(`${base}/exportItems`, async (req) => {
+  app.post(`${base}/exportItems`, async (req, reply) => {
     const mb = mailboxOf(req, PERMISSIONS.exportItems);
     const ids = (req.body as { itemIds?: unknown } | undefined)?.itemIds;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((x) => typeof x === 'string')) {
@@ -180,6 +180,14 @@ export function registerMailboxRoutes(app: FastifyInstance, ctx: SandboxContext)
       }
       return { itemId: id, changeKey: it.changeKey, data };
     });
-    return { '@odata.context': contextUrl(ctx, req, 'Collection(microsoft.graph.exportItemResponse)'), value };
+    // The JSON written out by hand around `data` — always Buffer.toString('base64') output above,
+    // which needs no escaping — so the answer's ~20 × 16 KB of data is not scanned again by
+    // JSON.stringify on every call (~0.45 ms of the sandbox's CPU a call): the same bytes
+    // JSON.stringify gives (key order itemId, changeKey, data).
+    const rows = value.map((v) => ('data' in v
+      ? `{"itemId":${JSON.stringify(v.itemId)},"changeKey":${JSON.stringify(v.changeKey)},"data":"${v.data}"}`
+      : JSON.stringify(v)));
+    reply.type('application/json; charset=utf-8');
+    return `{"@odata.context":${JSON.stringify(contextUrl(ctx, req, 'Collection(microsoft.graph.exportItemResponse)'))},"value":[${rows.join(',')}]}`;
   });
 }
