@@ -22,13 +22,21 @@ export function processCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / USER_HZ; // fields 14 and 15 are the 12th and 13th after field 2
 }
 
-/** The process ids of `pid`'s children (/proc/PID/task/TID/children, every thread), [] when none or gone. */
-function childrenOf(pid: number): number[] {
+/**
+ * The process ids of `pid`'s children (/proc/PID/task/TID/children, every thread), [] when none or
+ * the process is gone, undefined when the kernel has no such files (CONFIG_PROC_CHILDREN unset).
+ */
+function childrenOf(pid: number): number[] | undefined {
   const out: number[] = [];
   let tasks: string[] = [];
   try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
   for (const t of tasks) {
-    try { out.push(...readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').split(' ').filter(Boolean).map(Number)); } catch { /* gone */ }
+    let text: string;
+    try { text = readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1'); } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && t === String(pid) && readdirSync(`/proc/${pid}/task`).includes(t)) return undefined;
+      continue; // the thread ended meanwhile
+    }
+    out.push(...text.split(' ').filter(Boolean).map(Number));
   }
   return out;
 }
@@ -37,10 +45,12 @@ function childrenOf(pid: number): number[] {
  * CPU seconds of a process and all its descendants that are alive now (a launcher and the node
  * process it started, e.g. `outport worker` under bin/outport.js's heap cap). Read it before the
  * processes exit: a finished child's time is only added to its parent's cutime once it is reaped.
- * @returns seconds, NaN when /proc is not there
+ * @returns seconds, NaN when /proc or its children files are not there
  */
 export function processTreeCpuSeconds(pid: number): number {
+  const children = childrenOf(pid);
+  if (!children) return NaN;
   let sum = processCpuSeconds(pid);
-  for (const c of childrenOf(pid)) sum += processTreeCpuSeconds(c);
+  for (const c of children) sum += processTreeCpuSeconds(c);
   return sum;
 }

@@ -10,6 +10,7 @@ import { openBullmqBackend } from '../../worker-service/src/jobs/bullmq/backend'
 import { parseRedisUrl } from '../../worker-service/src/jobs/bullmq/redis-url';
 import { describeWhenAvailable } from '../pst/shared-samples';
 import { describeJobBackendConformance, destinationWithKey } from './conformance';
+import IORedis from 'ioredis';
 import { Runner } from '../../worker-service/src/jobs/runner';
 import { MemoryDestination } from '../export/memory-destination';
 import { deletePrefix, prefixBytes, REDIS_URL, redisMissing, redisServerMissing, startRedisServer, testPrefix } from '../faults/redis';
@@ -45,44 +46,59 @@ describeWhenAvailable('bullmq backend', missing, () => {
       }
     });
 
-    test('work hints reach another process: its idle runner (60 s poll) claims a job enqueued elsewhere at once, and the mailbox\'s next job when the first one ends', async () => {
+    test('work hints reach another process: its idle runner (60 s poll) claims a job enqueued elsewhere at once, and a mailbox\'s next job as soon as another process completes the first', async () => {
       const prefix = testPrefix('hint');
       const key = randomBytes(32);
       const api = await openBullmqBackend({ redis: REDIS_URL, prefix, secretKey: key, pollIntervalMs: 50, stalledIntervalMs: 50 });
       const workerSide = await openBullmqBackend({ redis: REDIS_URL, prefix, secretKey: key, pollIntervalMs: 50, stalledIntervalMs: 50 });
-      const claimedAt: number[] = [];
+      const raw = new IORedis(REDIS_URL);
+      const claimed: { source: string; at: number }[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((r) => { release = r; });
       const now = () => new Date().toISOString();
+      const done = { outcome: 'Completed' as const, itemsExported: 0, bytesExported: 0, sourceBytes: 0, itemsSkipped: 0, errors: 0, parts: [], fidelity: { full: 0, rest: 0 }, startedAt: now(), finishedAt: now() };
       const runner = new Runner({
         workerId: 'w1', queue: workerSide.queue, concurrency: 2, leaseMs: 5000, heartbeatMs: 100, pollMs: 60_000,
         buildDeps: async () => ({ source: { items: async function* () { /* none */ } }, destination: new MemoryDestination() }),
-        runExport: async () => {
-          claimedAt.push(Date.now());
-          await new Promise((r) => setTimeout(r, 150));
-          return { outcome: 'Completed', itemsExported: 0, bytesExported: 0, sourceBytes: 0, itemsSkipped: 0, errors: 0, parts: [], fidelity: { full: 0, rest: 0 }, startedAt: now(), finishedAt: now() };
-        },
+        // Jobs stay running until the end of the test: no slot frees, so only hints can wake the runner.
+        runExport: async (req) => { claimed.push({ source: (req.mailbox as { user: string }).user, at: Date.now() }); await held; return done; },
       });
-      try {
-        const p = await api.store.createProject({ tenantId: 't', createdBy: 'u', name: 'P', destination: destinationWithKey() });
-        // The same mailbox twice (primary, two projects would do too): the second job waits for the first one's end.
-        const [a] = await api.store.addItems('t', p.id, [{ source: 'a@x.com', mailbox: 'primary', pstName: 'a.pst' }]);
-        const p2 = await api.store.createProject({ tenantId: 't', createdBy: 'u', name: 'P2', destination: destinationWithKey() });
-        const [b] = await api.store.addItems('t', p2.id, [{ source: 'a@x.com', mailbox: 'primary', pstName: 'a.pst' }]);
-        runner.start();
-        await new Promise((r) => setTimeout(r, 300)); // the first claims found nothing: asleep for 60 s
-        const t0 = Date.now();
-        await api.queue.enqueue({ tenantId: 't', projectId: p.id, action: 'full' });
-        await api.queue.enqueue({ tenantId: 't', projectId: p2.id, action: 'full' });
+      const waitFor = async (n: number): Promise<void> => {
         const deadline = Date.now() + 10_000;
-        while (claimedAt.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-        expect(claimedAt.length).toBe(2);
-        expect(claimedAt[0] - t0).toBeLessThan(2_000);
-        expect(claimedAt[1] - claimedAt[0]).toBeGreaterThanOrEqual(150); // one job per mailbox
-        expect(claimedAt[1] - claimedAt[0]).toBeLessThan(2_000);
-        await runner.stop();
-        expect((await api.store.getItem('t', p.id, a.id)).state).toBe('Completed');
-        expect((await api.store.getItem('t', p2.id, b.id)).state).toBe('Completed');
+        while (claimed.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      };
+      try {
+        const project = async (source: string) => {
+          const p = await api.store.createProject({ tenantId: 't', createdBy: 'u', name: source, destination: destinationWithKey() });
+          await api.store.addItems('t', p.id, [{ source, mailbox: 'primary', pstName: 'a.pst' }]);
+          return p;
+        };
+        const [pa1, pa2, pb] = [await project('a@x.com'), await project('a@x.com'), await project('b@x.com')];
+        // This "process" runs a@x.com's first job; the second one waits for the mailbox.
+        await api.queue.enqueue({ tenantId: 't', projectId: pa1.id, action: 'full' });
+        const first = await api.queue.claim('elsewhere', 10_000);
+        expect(first?.item.source).toBe('a@x.com');
+        await api.queue.enqueue({ tenantId: 't', projectId: pa2.id, action: 'full' });
+        runner.start();
+        const channel = `${prefix}:work:0`;
+        for (let i = 0; i < 250 && Number((await raw.pubsub('NUMSUB', channel))[1]) < 1; i++) await new Promise((r) => setTimeout(r, 20));
+        expect(Number((await raw.pubsub('NUMSUB', channel))[1])).toBeGreaterThanOrEqual(1);
+        await new Promise((r) => setTimeout(r, 300)); // its first claims found nothing (a@x.com is busy): asleep for 60 s
+        expect(claimed).toEqual([]);
+        const t0 = Date.now();
+        await api.queue.enqueue({ tenantId: 't', projectId: pb.id, action: 'full' });
+        await waitFor(1);
+        expect(claimed.map((c) => c.source)).toEqual(['b@x.com']);
+        expect(claimed[0].at - t0).toBeLessThan(2_000);
+        const t1 = Date.now();
+        expect(await api.queue.complete(first!.lease, { action: 'full', export: done })).toBe(true);
+        await waitFor(2);
+        expect(claimed.map((c) => c.source)).toEqual(['b@x.com', 'a@x.com']);
+        expect(claimed[1].at - t1).toBeLessThan(2_000);
       } finally {
+        release();
         await runner.stop();
+        raw.disconnect();
         await workerSide.close();
         await api.close();
         await deletePrefix(REDIS_URL, prefix);

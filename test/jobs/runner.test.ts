@@ -96,7 +96,7 @@ describe('runner with a scripted export', () => {
     expect(items[0].progress).toMatchObject({ folder: 'Inbox', itemsDone: 3, state: 'Completed' });
   });
 
-  test('work hints: an idle runner with a 60 s poll claims a job enqueued after it started at once, and the next job when one ends', async () => {
+  test('work hints: an idle runner with a 60 s poll claims a job enqueued after it started at once, and again at the next enqueue', async () => {
     const { p, ids } = await project(['a@x.com', 'b@x.com']);
     const claimedAt: number[] = [];
     const runExport: RunExport = async () => { claimedAt.push(Date.now()); await sleep(100); return result(); };

@@ -4,6 +4,7 @@
  * an item whose encoding fails after admission and one whose decoding fails, compared with the
  * sequential writer part by part; every part clean by the checker.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { convertMime } from '../../worker-service/src/convert/mime';
@@ -146,4 +147,24 @@ test('a packed item round-trips, and a cut one is refused with a code', async ()
   expect([back.associated, back.unread]).toEqual([enc.associated, enc.unread]);
   const packed = packEncodedItem(enc);
   expect(() => unpackEncodedItem(packed.slice(0, 40))).toThrow(expect.objectContaining({ code: 'BadPackedItem' }));
+});
+
+test('the pool starts in a process run with the launcher\'s V8 flags (a thread refuses them in its execArgv)', () => {
+  // bin/heap-cap.js gives export/serve/worker --max-old-space-size and --heap-growing-percent; under tsx the
+  // pool passes the process's module-loading flags to its threads, and only those.
+  const root = join(__dirname, '..', '..');
+  const script = `require('tsx/cjs');
+const { EncoderPool } = require('./worker-service/src/pst/encode/pool.ts');
+const { MemoryPstSink, PstWriter } = require('./worker-service/src/pst/writer.ts');
+(async () => {
+  const w = PstWriter.open({ partName: 'x.pst', openSink: async () => new MemoryPstSink() });
+  const pool = EncoderPool.start(w, { threads: 1, decoder: { module: require.resolve('./test/pst/fixtures/mime-decoder.ts') } });
+  await pool.close();
+  await w.close();
+  process.stdout.write('pool ok');
+})().catch((e) => { process.stderr.write(String(e.code) + ' ' + e.message); process.exit(1); });`;
+  const r = spawnSync(process.execPath, ['--max-old-space-size=256', '--heap-growing-percent=100', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  expect(r.stderr).not.toMatch(/ERR_WORKER_INVALID_EXEC_ARGV/);
+  expect(r.stdout).toBe('pool ok');
+  expect(r.status).toBe(0);
 });

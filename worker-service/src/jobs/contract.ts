@@ -518,7 +518,7 @@ export interface JobQueue {
    * Work hints, so an idle runner claims at once instead of at its next poll: `listener` is called
    * after a change that may make a job claimable — enqueue, release, resumeAuth, cancel, and a
    * job's end (complete, fail, waitForAuth free its project slot and its mailbox). Made by another
-   * process too where the backend can tell (BullMQ: Redis pub/sub on `<prefix>:work`; SQLite: this
+   * process too where the backend can tell (BullMQ: Redis pub/sub on `<prefix>:work:<db>`; SQLite: this
    * process only). A hint, not a promise: claim may still find nothing, and a hint that is lost
    * (Redis away) is covered by the runner's polling. Listener exceptions are swallowed.
    * Optional: a backend without it is polled.

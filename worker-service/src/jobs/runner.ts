@@ -221,6 +221,8 @@ export class Runner {
 
   async #claimLoop(): Promise<void> {
     while (this.#running) {
+      // Hints that came before these claims are covered by them (a hint is sent after its change commits).
+      this.#hintPending = false;
       try {
         while (this.#running && this.#active.size < this.#o.concurrency && await this.#claimOne()) { /* fill the slots */ }
       } catch (e) {

@@ -146,21 +146,23 @@ export class TokenIssuer {
     // the same moment jwtVerify would refuse it (exp + the 60 s skew): the signature, issuer,
     // audience and tenant of a token's fixed bytes cannot change. Benchmarks send thousands of
     // requests a second with one token; the check cost the sandbox ~0.2 ms of CPU a request.
-    const key = `${audiences.join(' ')}\n${token}`;
+    const key = `${JSON.stringify(audiences)}\n${token}`;
     const hit = this.verified.get(key);
-    if (hit && Date.now() <= hit.acceptUntilMs) return hit.principal;
+    const now = Date.now();
+    if (hit && now < hit.acceptUntilMs && now >= hit.acceptFromMs) return hit.principal;
     if (hit) this.verified.delete(key);
     const principal = await this.verifyOnce(token, audiences);
-    const exp = principal.claims.exp;
+    const { exp, nbf } = principal.claims;
     if (typeof exp === 'number') {
       if (this.verified.size >= VERIFIED_CACHE_MAX) this.verified.clear();
-      this.verified.set(key, { principal, acceptUntilMs: exp * 1000 + VERIFY_SKEW_SEC * 1000 });
+      // jose refuses from (exp + skew) s on, and before (nbf − skew) s
+      this.verified.set(key, { principal, acceptUntilMs: (exp + VERIFY_SKEW_SEC) * 1000, acceptFromMs: typeof nbf === 'number' ? (nbf - VERIFY_SKEW_SEC) * 1000 : -Infinity });
     }
     return principal;
   }
 
   /** Tokens verified by {@link verify}, by audiences and token, with when they stop being accepted. */
-  private readonly verified = new Map<string, { principal: Principal; acceptUntilMs: number }>();
+  private readonly verified = new Map<string, { principal: Principal; acceptUntilMs: number; acceptFromMs: number }>();
 
   /** {@link verify} without the cache. */
   private async verifyOnce(token: string, audiences: readonly string[]): Promise<Principal> {

@@ -1086,8 +1086,8 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
     });
   }
 
-  /** The Redis channel of work hints: `<prefix>:work`. */
-  get #workChannel(): string { return this.#k('work'); }
+  /** The Redis channel of work hints: `<prefix>:work:<db>` (pub/sub channels span a server's databases). */
+  get #workChannel(): string { return this.#k('work', String(this.#redisOptions.db ?? 0)); }
 
   /** Publishes a work hint to every process of this prefix (best effort: claimers poll anyway). */
   #hint(): void {
@@ -1103,7 +1103,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
   }
 
   /**
-   * Work hints from every process on this prefix: Redis pub/sub on `<prefix>:work` (one subscriber
+   * Work hints from every process on this prefix: Redis pub/sub on `<prefix>:work:<db>` (one subscriber
    * connection per backend, opened on the first call), published after enqueue, release,
    * resumeAuth, cancel and a job's end (complete, fail, waitForAuth free the caps). Best effort:
    * a hint lost while Redis is away is covered by the claimers' polling.
