@@ -64,7 +64,7 @@ describeWhenAvailable('bullmq backend', missing, () => {
         runExport: async (req) => { claimed.push({ source: (req.mailbox as { user: string }).user, at: Date.now() }); await held; return done; },
       });
       const waitFor = async (n: number): Promise<void> => {
-        const deadline = Date.now() + 10_000;
+        const deadline = Date.now() + 15_000;
         while (claimed.length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       };
       try {
@@ -89,12 +89,12 @@ describeWhenAvailable('bullmq backend', missing, () => {
         await api.queue.enqueue({ tenantId: 't', projectId: pb.id, action: 'full' });
         await waitFor(1);
         expect(claimed.map((c) => c.source)).toEqual(['b@x.com']);
-        expect(claimed[0].at - t0).toBeLessThan(2_000);
+        expect(claimed[0].at - t0).toBeLessThan(10_000);
         const t1 = Date.now();
         expect(await api.queue.complete(first!.lease, { action: 'full', export: done })).toBe(true);
         await waitFor(2);
         expect(claimed.map((c) => c.source)).toEqual(['b@x.com', 'a@x.com']);
-        expect(claimed[1].at - t1).toBeLessThan(2_000);
+        expect(claimed[1].at - t1).toBeLessThan(10_000);
       } finally {
         release();
         await runner.stop();
@@ -103,7 +103,7 @@ describeWhenAvailable('bullmq backend', missing, () => {
         await api.close();
         await deletePrefix(REDIS_URL, prefix);
       }
-    });
+    }, 60_000);
 
     test('without OUTPORT_SECRET_KEY it refuses to start (no key file: processes on several machines must share one key)', async () => {
       const saved = process.env.OUTPORT_SECRET_KEY;

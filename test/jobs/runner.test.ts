@@ -107,14 +107,14 @@ describe('runner with a scripted export', () => {
       expect(claimedAt).toEqual([]);
       const t0 = Date.now();
       await backend.queue.enqueue({ tenantId: T, projectId: p.id, action: 'full', itemIds: [ids[0]] });
-      await until(async () => claimedAt.length === 1, 5_000);
-      expect(claimedAt[0] - t0).toBeLessThan(2_000);
+      await until(async () => claimedAt.length === 1, 15_000);
+      expect(claimedAt[0] - t0).toBeLessThan(10_000);
       await until(async () => (await backend.store.getItem(T, p.id, ids[0])).state === 'Completed', 5_000);
       await sleep(100);
       const t1 = Date.now();
       await backend.queue.enqueue({ tenantId: T, projectId: p.id, action: 'full', itemIds: [ids[1]] });
-      await until(async () => claimedAt.length === 2, 5_000);
-      expect(claimedAt[1] - t1).toBeLessThan(2_000);
+      await until(async () => claimedAt.length === 2, 15_000);
+      expect(claimedAt[1] - t1).toBeLessThan(10_000);
     } finally {
       await runner.stop();
     }
