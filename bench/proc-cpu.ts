@@ -3,7 +3,10 @@
  * (bench:scale: workers, sandbox, Azurite, Redis). Linux only (/proc/PID/stat, proc(5)): elsewhere
  * the functions return NaN.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+
+/** Whether the kernel lists a thread's children (/proc/PID/task/TID/children, CONFIG_PROC_CHILDREN). */
+const CHILDREN_LISTED = existsSync(`/proc/self/task/${process.pid}/children`);
 
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on every Linux ABI in use). */
 const USER_HZ = 100;
@@ -22,21 +25,13 @@ export function processCpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / USER_HZ; // fields 14 and 15 are the 12th and 13th after field 2
 }
 
-/**
- * The process ids of `pid`'s children (/proc/PID/task/TID/children, every thread), [] when none or
- * the process is gone, undefined when the kernel has no such files (CONFIG_PROC_CHILDREN unset).
- */
-function childrenOf(pid: number): number[] | undefined {
+/** The process ids of `pid`'s children (/proc/PID/task/TID/children, every thread), [] when none or the process is gone. */
+function childrenOf(pid: number): number[] {
   const out: number[] = [];
   let tasks: string[] = [];
   try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
   for (const t of tasks) {
-    let text: string;
-    try { text = readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1'); } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && t === String(pid) && readdirSync(`/proc/${pid}/task`).includes(t)) return undefined;
-      continue; // the thread ended meanwhile
-    }
-    out.push(...text.split(' ').filter(Boolean).map(Number));
+    try { out.push(...readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').split(' ').filter(Boolean).map(Number)); } catch { /* the thread ended meanwhile */ }
   }
   return out;
 }
@@ -48,9 +43,8 @@ function childrenOf(pid: number): number[] | undefined {
  * @returns seconds, NaN when /proc or its children files are not there
  */
 export function processTreeCpuSeconds(pid: number): number {
-  const children = childrenOf(pid);
-  if (!children) return NaN;
+  if (!CHILDREN_LISTED) return NaN;
   let sum = processCpuSeconds(pid);
-  for (const c of children) sum += processTreeCpuSeconds(c);
+  for (const c of childrenOf(pid)) sum += processTreeCpuSeconds(c);
   return sum;
 }

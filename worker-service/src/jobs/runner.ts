@@ -231,9 +231,7 @@ export class Runner {
       if (!this.#running) break;
       // A hint that came during the claims above may name a job they did not see yet; with every slot
       // busy it waits: a slot that frees wakes the loop anyway.
-      const hinted = this.#hintPending && this.#active.size < this.#o.concurrency;
-      this.#hintPending = false;
-      if (hinted) continue;
+      if (this.#hintPending && this.#active.size < this.#o.concurrency) continue;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, this.#o.pollMs);
         this.#wake = () => { clearTimeout(t); resolve(); };

@@ -29,6 +29,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
+import { WorkHintListeners } from '../work-hints';
 import IORedis, { type Redis, type RedisOptions } from 'ioredis';
 import type { ExportCheckpoint, ExportItemError, ExportPass, ExportProgress, FinishedPart } from '../../export/types';
 import {
@@ -136,7 +137,7 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
   readonly #subscriptions = new Set<() => void>();
   /** The connection subscribed to the work channel (opened by the first {@link onWork}). */
   #sub?: Redis;
-  readonly #workListeners = new Set<() => void>();
+  readonly #workListeners = new WorkHintListeners();
   #txChain: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -1110,15 +1111,15 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
    * @returns stops this listener
    */
   onWork(listener: () => void): () => void {
-    this.#workListeners.add(listener);
+    const stop = this.#workListeners.add(listener);
     if (!this.#sub && !this.#closed) {
       const sub = this.#r.duplicate({ lazyConnect: false });
       this.#sub = sub;
       sub.on('error', () => { /* reconnects on its own and subscribes again (autoResubscribe) */ });
-      sub.on('message', () => { for (const l of this.#workListeners) { try { l(); } catch { /* the listener's own failure */ } } });
+      sub.on('message', () => this.#workListeners.notify());
       sub.subscribe(this.#workChannel).catch(() => { /* retried by ioredis on reconnect */ });
     }
-    return () => { this.#workListeners.delete(listener); };
+    return stop;
   }
 
   async subscribe(tenantId: string, projectId: string, listener: (progress: ItemProgress) => void): Promise<Subscription> {

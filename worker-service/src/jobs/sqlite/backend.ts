@@ -22,6 +22,7 @@ import {
 import { mailboxKey, pstKey, pstNameProblem, resolveOptions, sourceProblem, splitDestination } from '../items';
 import { loadSecretKey, SecretBox } from '../secrets';
 import { migrate } from './schema';
+import { WorkHintListeners } from '../work-hints';
 
 /** Environment variable naming the data directory. */
 export const DATA_DIR_ENV = 'OUTPORT_DATA_DIR';
@@ -100,7 +101,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
   readonly #now: () => number;
   readonly #pollMs: number;
   readonly #subscriptions = new Set<() => void>();
-  readonly #workListeners = new Set<() => void>();
+  readonly #workListeners = new WorkHintListeners();
   readonly #statements = new Map<string, Statement>();
   #eventsSincePrune = 0;
   #closed = false;
@@ -147,7 +148,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
    */
   #hinted<T>(result: T): T {
     if (result !== false && this.#workListeners.size > 0) {
-      queueMicrotask(() => { for (const l of this.#workListeners) { try { l(); } catch { /* the listener's own failure */ } } });
+      queueMicrotask(() => this.#workListeners.notify());
     }
     return result;
   }
@@ -158,8 +159,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
    * @returns stops this listener
    */
   onWork(listener: () => void): () => void {
-    this.#workListeners.add(listener);
-    return () => { this.#workListeners.delete(listener); };
+    return this.#workListeners.add(listener);
   }
 
   #tx<T>(fn: () => T): T {
