@@ -15,11 +15,25 @@ export class GuidFormatError extends Error {
   }
 }
 
+/**
+ * Recently normalised GUID texts: a mailbox uses a handful of property sets, and every named
+ * property of every item is keyed by its set's GUID (namedKeyString), so the regular expression
+ * runs once per distinct spelling, not once per property. Bounded: cleared when it reaches
+ * NORMALIZED_MAX entries (hostile input with many GUIDs cannot grow it).
+ */
+const normalized = new Map<string, string>();
+const NORMALIZED_MAX = 256;
+
 /** Normalises a GUID string to lower case without braces. @throws GuidFormatError */
 export function normalizeGuid(text: string): string {
+  const known = normalized.get(text);
+  if (known !== undefined) return known;
   const m = GUID_RE.exec(text);
   if (!m) throw new GuidFormatError(text);
-  return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase();
+  const out = `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase();
+  if (normalized.size >= NORMALIZED_MAX) normalized.clear();
+  normalized.set(text, out);
+  return out;
 }
 
 /** Encodes a GUID string as its 16 wire bytes (MS-DTYP 2.3.4.2). @throws GuidFormatError */

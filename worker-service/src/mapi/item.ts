@@ -25,6 +25,17 @@ export class PropertyBag {
   private readonly tagged = new Map<number, TypedValue>();
   private readonly named = new Map<string, { key: NamedPropertyKey; tv: TypedValue }>();
 
+  /**
+   * A new bag with the same properties in the same order. Values are shared, not copied (a
+   * Uint8Array or array value is the same object in both bags); setting or deleting a property in
+   * one bag does not change the other.
+   */
+  clone(): PropertyBag {
+    const copy = new PropertyBag();
+    for (const [id, tv] of this.tagged) copy.tagged.set(id, tv);
+    for (const [k, e] of this.named) copy.named.set(k, e);
+    return copy;
+  }
   /** Sets a tagged property. `id` must be < 0x8000 (named properties use {@link setNamed}). */
   set(id: number, type: PropType, value: PropValue): this {
     if (id >= 0x8000 || id < 0) throw new RangeError(`property id 0x${id.toString(16)} is not a tagged id (0x0001-0x7FFF); use setNamed for named properties`);

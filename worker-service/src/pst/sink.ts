@@ -5,7 +5,11 @@
  */
 import { open, type FileHandle } from 'node:fs/promises';
 
-/** Where a PST part's bytes go. Calls are made one at a time (the writer awaits each). */
+/**
+ * Where a PST part's bytes go. Calls are made one at a time and in order: the writer starts a call
+ * only after the previous one has resolved, though it may go on encoding while an append runs
+ * (NdbWriter keeps up to two appends outstanding). A rejected append fails the part.
+ */
 export interface PstSink {
   /** Appends bytes at the current end. The sink may keep a reference until the promise resolves. */
   append(bytes: Uint8Array): Promise<void>;

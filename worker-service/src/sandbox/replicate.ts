@@ -37,26 +37,39 @@ export function copyNumberOf(messageId: string | undefined): number | undefined 
   return m ? Number(m[1]) : undefined;
 }
 
+/** Case-insensitive "start of a line, then `name:`" searches, one compiled per header name. */
+const headerStart = new Map<string, RegExp>();
+function headerStartRe(name: string): RegExp {
+  let re = headerStart.get(name);
+  if (!re) {
+    re = new RegExp(`(?:^|\\r\\n)(${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:)`, 'i');
+    headerStart.set(name, re);
+  }
+  return re;
+}
+
 /**
  * Sets header `name` in a CRLF header block: the first occurrence (with its folded continuation
- * lines) is replaced by `name: value(old)`, where `old` is the unfolded old value or undefined; when
- * absent, the header is added at the end.
+ * lines) is replaced by `name: value(old)`, where `old` is the unfolded old value (the lines joined
+ * by one space, trimmed) or undefined; when absent, the header is added at the end, before any
+ * trailing empty lines. Lines are separated by CRLF only (a lone LF does not end a line).
  */
 export function rewriteHeader(headers: string, name: string, value: (old: string | undefined) => string): string {
-  const lines = headers.split('\r\n');
-  const lower = name.toLowerCase() + ':';
-  const at = lines.findIndex((l) => l.toLowerCase().startsWith(lower));
-  if (at < 0) {
-    let end = lines.length;
-    while (end > 0 && lines[end - 1] === '') end--;
-    lines.splice(end, 0, `${name}: ${value(undefined)}`);
-    return lines.join('\r\n');
+  const m = headerStartRe(name).exec(headers);
+  if (!m) {
+    // before the trailing empty lines: strip trailing CRLFs, then put them back after the header
+    let end = headers.length;
+    while (end >= 2 && headers.charCodeAt(end - 2) === 13 && headers.charCodeAt(end - 1) === 10) end -= 2;
+    if (end === 0) return `${name}: ${value(undefined)}\r\n${headers}`;
+    return `${headers.slice(0, end)}\r\n${name}: ${value(undefined)}${headers.slice(end)}`;
   }
-  let last = at;
-  while (last + 1 < lines.length && /^[ \t]/.test(lines[last + 1])) last++;
-  const old = lines.slice(at, last + 1).join(' ').slice(lower.length).trim();
-  lines.splice(at, last - at + 1, `${name}: ${value(old)}`);
-  return lines.join('\r\n');
+  const at = m.index + m[0].length - m[1].length;
+  // the header ends at the first CRLF not followed by a space or tab (folding, RFC 5322 2.2.3)
+  let last = headers.indexOf('\r\n', at);
+  while (last >= 0 && last + 2 < headers.length && (headers.charCodeAt(last + 2) === 32 || headers.charCodeAt(last + 2) === 9)) last = headers.indexOf('\r\n', last + 2);
+  const stop = last < 0 ? headers.length : last;
+  const old = headers.slice(at + m[1].length, stop).replaceAll('\r\n', ' ').trim();
+  return `${headers.slice(0, at)}${name}: ${value(old)}${headers.slice(stop)}`;
 }
 
 /**
@@ -67,11 +80,7 @@ export function rewriteHeader(headers: string, name: string, value: (old: string
  * writer does not change them), so a copy costs only its property bag.
  */
 export function replicateItem(item: MapiItem, n: number): MapiItem {
-  const props = new PropertyBag();
-  for (const e of item.properties.entries()) {
-    if (e.kind === 'tagged') props.set(e.id, e.type, e.value);
-    else props.setNamed(e.key, e.type, e.value);
-  }
+  const props = item.properties.clone();
   const suffix = ` [#${n}]`;
   for (const def of [TAG.PidTagSubject, TAG.PidTagNormalizedSubject, TAG.PidTagConversationTopic]) {
     const v = props.get(def.id);

@@ -366,6 +366,7 @@ export class PstStoreWriter {
   async abort(): Promise<void> {
     this.closed = true;
     this.spill.dispose();
+    await this.ndb.settle();
     if (this.sink.abort) await this.sink.abort();
     else await this.sink.close();
   }

@@ -83,6 +83,13 @@ export interface NdbWriterOptions {
 const HEADER_REGION = FIRST_AMAP_OFFSET;
 
 /**
+ * AMap intervals (248 KiB each) handed to the sink whose appends may still be running while the
+ * writer lays out the next one: 2 keeps the disk (or Blob sink) busy without holding more than
+ * ~0.75 MiB of written PST in memory.
+ */
+const APPENDS_IN_FLIGHT = 2;
+
+/**
  * Streams NDB structures into a sink. Methods are async and must be awaited one at a time.
  * Every write method returns the BID of what it wrote; callers reference it from nodes or trees.
  */
@@ -138,14 +145,42 @@ export class NdbWriter {
   /** Interval buffers the sink is done with (its append resolved), reused for later intervals. */
   private spareBuffers: Uint8Array[] = [];
 
-  /** Appends what is waiting; called after each write so at most an interval or two wait. */
+  /**
+   * Appends handed to the sink and not yet resolved, oldest first. They are chained (each starts
+   * when the one before has resolved, so the sink still sees one call at a time, in order), but the
+   * writer goes on laying out the next interval meanwhile: a file sink's write runs on libuv's
+   * thread pool while this thread encodes. At most {@link APPENDS_IN_FLIGHT} are outstanding.
+   */
+  private inFlight: Promise<void>[] = [];
+  private appendChain: Promise<void> = Promise.resolve();
+
+  /**
+   * Hands what is waiting to the sink; called after each write. Returns once at most
+   * APPENDS_IN_FLIGHT appends are outstanding. @throws the error of a failed append (the first)
+   */
   private async drain(): Promise<void> {
     while (this.pendingAppend.length > 0) {
       const b = this.pendingAppend.shift()!;
-      await this.sink.append(b);
-      // the sink may keep a reference only until the promise resolves (PstSink.append)
-      if (b.length === AMAP_INTERVAL && this.spareBuffers.length < 2) this.spareBuffers.push(b);
+      const done = this.appendChain.then(() => this.sink.append(b)).then(() => {
+        // the sink may keep a reference only until the promise resolves (PstSink.append)
+        if (b.length === AMAP_INTERVAL && this.spareBuffers.length < APPENDS_IN_FLIGHT + 1) this.spareBuffers.push(b);
+      });
+      // a failure is seen by whoever awaits this append (below, settle or close), never unhandled
+      done.catch(() => undefined);
+      this.appendChain = done;
+      this.inFlight.push(done);
     }
+    while (this.inFlight.length > APPENDS_IN_FLIGHT) await this.inFlight.shift();
+  }
+
+  /**
+   * Waits until every append handed to the sink has resolved or failed, and ignores failures: for
+   * abandoning a part, so that the sink is not released while a write is still running.
+   */
+  async settle(): Promise<void> {
+    const all = this.inFlight;
+    this.inFlight = [];
+    await Promise.allSettled(all);
   }
 
   private start(): void {
@@ -547,6 +582,8 @@ export class NdbWriter {
     const lastInterval = this.interval;
     this.flushInterval();
     await this.drain();
+    // every append resolved before the header is rewritten (and before the caller closes the sink)
+    while (this.inFlight.length > 0) await this.inFlight.shift();
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
     const freeBytes = Float64Array.from(this.intervalFree.view());

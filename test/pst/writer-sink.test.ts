@@ -1,0 +1,119 @@
+/**
+ * How the writer drives its PstSink (pst/sink.ts contract, ndb/write-ndb.ts): appends are made one
+ * at a time and in order, the writer goes on encoding while an append runs (at most two outstanding),
+ * the header is rewritten only after every append has resolved, and a failed append fails the part
+ * without an unhandled rejection and without a call to the sink after it was released.
+ */
+import { newMapiItem, PropertyBag, type MapiItem } from '../../worker-service/src/mapi/item';
+import { TAG } from '../../worker-service/src/mapi/tags';
+import { checkPstSource } from '../../worker-service/src/pst/check';
+import { MemoryPstSink, type PstSink } from '../../worker-service/src/pst/sink';
+import { PstWriter } from '../../worker-service/src/pst/writer';
+
+/** A message with a by-value attachment of `bytes` bytes (~bytes of PST). */
+function message(n: number, bytes: number): MapiItem {
+  const it = newMapiItem();
+  it.properties.setTag(TAG.PidTagMessageClass, 'IPM.Note').setTag(TAG.PidTagSubject, `message ${n}`).setTag(TAG.PidTagBody, `body ${n}`);
+  const data = Uint8Array.from({ length: bytes }, (_, i) => (i * 31 + n) & 0xff);
+  it.attachments.push({ properties: new PropertyBag().setTag(TAG.PidTagAttachMethod, 1).setTag(TAG.PidTagAttachLongFilename, `${n}.bin`).setTag(TAG.PidTagAttachDataBinary, data) });
+  return it;
+}
+
+/** A MemoryPstSink whose appends take `delayMs` and which records how it was called. */
+class SlowSink implements PstSink {
+  readonly inner = new MemoryPstSink();
+  calls: string[] = [];
+  running = 0;
+  maxRunning = 0;
+  /** Appends started but not resolved when addItem last resolved (the writer went on meanwhile). */
+  outstandingSeen = 0;
+  released = false;
+  callsAfterRelease = 0;
+  constructor(
+    private readonly delayMs: number,
+    private readonly failAt = -1,
+  ) {}
+  private async enter(what: string, fn: () => Promise<void>): Promise<void> {
+    if (this.released) this.callsAfterRelease++;
+    this.calls.push(what);
+    this.running++;
+    this.maxRunning = Math.max(this.maxRunning, this.running);
+    try {
+      await new Promise((r) => setTimeout(r, this.delayMs));
+      await fn();
+    } finally {
+      this.running--;
+    }
+  }
+  async append(b: Uint8Array): Promise<void> {
+    const index = this.calls.filter((c) => c === 'append').length;
+    await this.enter('append', async () => {
+      if (index === this.failAt) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      await this.inner.append(b);
+    });
+  }
+  async writeAt(o: number, b: Uint8Array): Promise<void> {
+    await this.enter('writeAt', () => this.inner.writeAt(o, b));
+  }
+  async close(): Promise<void> {
+    if (this.released) this.callsAfterRelease++;
+    this.calls.push('close');
+    this.released = true;
+  }
+  async abort(): Promise<void> {
+    this.calls.push('abort');
+    this.released = true;
+  }
+}
+
+describe('the writer and its sink', () => {
+  it('appends one at a time, keeps encoding while an append runs, and rewrites the header last: the same bytes as an immediate sink', async () => {
+    const slow = new SlowSink(15);
+    const fast = new MemoryPstSink();
+    const key = () => new Uint8Array(16).fill(7);
+    const ws = PstWriter.open({ partName: 'same.pst', recordKey: key, openSink: async () => slow });
+    const wf = PstWriter.open({ partName: 'same.pst', recordKey: key, openSink: async () => fast });
+    for (let n = 0; n < 24; n++) {
+      await ws.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
+      slow.outstandingSeen = Math.max(slow.outstandingSeen, slow.running);
+      await wf.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
+    }
+    await ws.close();
+    await wf.close();
+    expect(slow.maxRunning).toBe(1);
+    expect(slow.outstandingSeen).toBeGreaterThanOrEqual(1);
+    expect(slow.calls.slice(-2)).toEqual(['writeAt', 'close']);
+    expect(slow.calls.filter((c) => c === 'append').length).toBeGreaterThan(8);
+    const bytes = slow.inner.bytes();
+    expect(bytes.equals(fast.bytes())).toBe(true);
+    const report = await checkPstSource(bytes);
+    expect(report.findings).toEqual([]);
+  });
+
+  it('fails the part when an append fails: the error reaches the caller, nothing is left unhandled, the sink is not called after abort', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const sink = new SlowSink(5, 3);
+      const w = PstWriter.open({ partName: 'full.pst', openSink: async () => sink });
+      let failure: unknown;
+      try {
+        for (let n = 0; n < 40; n++) await w.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
+        await w.close();
+      } catch (err) {
+        failure = err;
+      }
+      expect(String(failure)).toMatch(/ENOSPC/);
+      await w.abort();
+      expect(sink.calls).toContain('abort');
+      expect(sink.calls).not.toContain('writeAt');
+      expect(sink.running).toBe(0);
+      expect(sink.callsAfterRelease).toBe(0);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
