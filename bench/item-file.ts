@@ -72,7 +72,8 @@ const READ_AHEAD_BYTES = 1 << 20;
 /**
  * Reads items of a file made by {@link writeItemFile}, one record per call, through a 1 MiB
  * read-ahead window (the benchmarks read records in order; a record outside the window, or larger
- * than it, is read on its own). Close it when done.
+ * than it, is read on its own). Each item returned owns its bytes (they stay valid after later
+ * reads). Close it when done.
  */
 export class ItemFile {
   private readonly fd: number;
@@ -107,7 +108,9 @@ export class ItemFile {
         this.windowLen = readSync(this.fd, this.window, 0, READ_AHEAD_BYTES, at);
         if (this.windowLen < len) throw new Error(`item file: record ${i} is cut short (${this.windowLen} of ${len} bytes)`);
       }
-      buf = this.window.subarray(at - this.windowAt, at - this.windowAt + len);
+      // a copy: v8.deserialize returns Uint8Array values as views of the buffer it is given, and
+      // the window is refilled by later reads (an item kept after them would change underfoot)
+      buf = Buffer.from(this.window.subarray(at - this.windowAt, at - this.windowAt + len));
     }
     const rec = deserialize(buf) as PlainRecord;
     return { group: rec.group, id: rec.id, item: itemOf(rec.item) };

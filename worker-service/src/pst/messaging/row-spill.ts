@@ -14,6 +14,9 @@ import { NumberColumn } from '../ndb/bytes';
 /** Default bytes of rows kept in memory before spilling (4 MiB). */
 export const DEFAULT_ROW_MEMORY_BYTES = 4 * 1024 * 1024;
 
+/** Bytes read from the spill file at a time when rows are read back (1 MiB). */
+const SPILL_READ_BYTES = 1 << 20;
+
 /** The rows of one table: positions in the spill, in insertion order. */
 export class SpilledRows {
   readonly rowIds = new NumberColumn(64, 'u32');
@@ -70,24 +73,46 @@ export class RowSpill {
     this.bufUsed = 0;
   }
 
-  /** The rows of `table` in insertion order (read back from memory or the spill file). */
+  /**
+   * The rows of `table` in insertion order (read back from memory or the spill file). A row's
+   * `packed` bytes are valid until the next row is taken (they may be a view of a read-ahead
+   * window that the next read refills): consumers copy what they keep, as TableContextBuilder does.
+   * Spilled rows are read through a window of up to {@link SPILL_READ_BYTES} (a table's rows lie in
+   * increasing file order, interleaved with other folders'): one read for many rows.
+   */
   *rows(table: SpilledRows): Generator<PackedTcRow> {
+    let window: Buffer | undefined;
+    let windowAt = 0;
+    let windowLen = 0;
     for (let i = 0; i < table.count; i++) {
       const off = table.offsets.get(i);
       const len = table.lengths.get(i);
       let packed: Uint8Array;
       if (off >= this.fileBytes) {
         packed = this.buf.subarray(off - this.fileBytes, off - this.fileBytes + len);
-      } else {
+      } else if (len > SPILL_READ_BYTES) {
         packed = Buffer.alloc(len);
-        let done = 0;
-        while (done < len) {
-          const n = readSync(this.fd!, packed, done, len - done, off + done);
-          if (n === 0) throw new Error(`row spill file ended early at ${off + done}`);
-          done += n;
+        this.readFully(packed, len, off);
+      } else {
+        if (window === undefined || off < windowAt || off + len > windowAt + windowLen) {
+          window ??= Buffer.allocUnsafe(SPILL_READ_BYTES);
+          windowAt = off;
+          windowLen = Math.min(SPILL_READ_BYTES, this.fileBytes - off);
+          this.readFully(window, windowLen, off);
         }
+        packed = window.subarray(off - windowAt, off - windowAt + len);
       }
       yield { rowId: table.rowIds.get(i), rowVersion: table.versions.get(i), packed };
+    }
+  }
+
+  /** Reads `len` bytes of the spill file at `off` into the start of `into`. */
+  private readFully(into: Uint8Array, len: number, off: number): void {
+    let done = 0;
+    while (done < len) {
+      const n = readSync(this.fd!, into, done, len - done, off + done);
+      if (n === 0) throw new Error(`row spill file ended early at ${off + done}`);
+      done += n;
     }
   }
 
