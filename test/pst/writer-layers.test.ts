@@ -125,6 +125,28 @@ describe('LTP writer (property-based, read back with our reader)', () => {
     );
   });
 
+  test('PtypString values go to the heap as UTF-16LE code units as they are (lone surrogates, astral characters), inline at 1,790 code units, in a subnode past it', async () => {
+    // lone high and low surrogates, a pair (cut in two where a length ends inside it), a NUL inside
+    // (readers drop a trailing NUL as a terminator, so none ends a value here)
+    const odd = 'a\u0000\ud800b\udc00c😀ézy';
+    const sized = (n: number) => odd.repeat(Math.ceil(n / odd.length)).slice(0, n);
+    const values = ['', 'x', odd, sized(95), sized(96), sized(1789), sized(1790), sized(1791), sized(5000)];
+    const props: PcProperty[] = values.map((value, i) => ({ id: 0x6700 + i, type: PropType.String, value }));
+    props.push({ id: 0x0001, type: PropType.Binary, value: Uint8Array.from([1, 2, 3]) }); // a small byte allocation beside them
+    const { reader } = await roundTrip(async (ndb) => {
+      let n = 1;
+      const node = await writeLtpNode(ndb, buildPropertyContext(props, () => makeNid(NidType.LTP, n++)));
+      ndb.addNode(NODE, node.bidData, node.bidSub, 0);
+    });
+    const back = await readPcProperties(await LtpNode.open(reader, await reader.getNode(NODE)));
+    for (const p of props) {
+      const got = back.find((b) => b.id === p.id);
+      expect(got?.type).toBe(p.type);
+      if (typeof p.value === 'string') expect([p.value.length, Buffer.from(got!.value as string, 'utf16le').equals(Buffer.from(p.value, 'utf16le'))]).toEqual([p.value.length, true]);
+      else expect(Buffer.from(got!.value as Uint8Array).equals(Buffer.from(p.value as Uint8Array))).toBe(true);
+    }
+  });
+
   test('table contexts keep every row and cell, with row matrices in the heap or in subnodes', async () => {
     const colsArb = fc.uniqueArray(fc.integer({ min: 1, max: 0x67e0 }), { minLength: 1, maxLength: 12 }).chain((ids) =>
       fc.tuple(...ids.map((id) => fc.constantFrom(PropType.Integer32, PropType.Boolean, PropType.String, PropType.Time, PropType.Binary, PropType.Integer16).map((t) => propTag(id, t)))),

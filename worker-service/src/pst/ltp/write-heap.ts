@@ -39,8 +39,23 @@ export function fillLevel(freeBytes: number): number {
   return 0xf;
 }
 
+/**
+ * An allocation's bytes: a byte array, or a string that stands for its UTF-16LE code units
+ * (2 bytes a UTF-16 code unit, lone surrogates as they are — PtypString, MS-OXCDATA 2.11.1), encoded
+ * straight into the heap block when it is rendered instead of into a buffer of its own first.
+ */
+export type HeapAllocation = Uint8Array | string;
+
+/** Bytes an allocation takes in the heap. */
+function allocBytes(a: HeapAllocation): number {
+  return typeof a === 'string' ? a.length * 2 : a.length;
+}
+
+/** Allocations up to this many bytes are copied by a loop (cheaper than TypedArray.set's call for a few bytes). */
+const SMALL_COPY = 24;
+
 interface HeapBlock {
-  allocs: Uint8Array[];
+  allocs: HeapAllocation[];
   used: number; // header + allocation bytes
   /** Final size once the block is closed (allocations are then dropped if it was emitted). */
   size?: number;
@@ -100,14 +115,16 @@ export class HeapBuilder {
   }
 
   /**
-   * Allocates `data` (0..3580 bytes) and returns its HID.
+   * Allocates `data` (0..3580 bytes; a string: its UTF-16LE code units, up to 1790 of them) and
+   * returns its HID. The builder keeps `data` until the block is rendered: do not change it.
    * @throws LtpWriteError "HeapAllocTooLarge" (callers put larger values in subnodes)
    */
-  allocate(data: Uint8Array): number {
-    if (data.length > MAX_HEAP_ALLOC) throw new LtpWriteError('HeapAllocTooLarge', `heap allocation of ${data.length} bytes exceeds ${MAX_HEAP_ALLOC} (MS-PST 2.3.1.1); use a subnode`);
+  allocate(data: HeapAllocation): number {
+    const bytes = allocBytes(data);
+    if (bytes > MAX_HEAP_ALLOC) throw new LtpWriteError('HeapAllocTooLarge', `heap allocation of ${bytes} bytes exceeds ${MAX_HEAP_ALLOC} (MS-PST 2.3.1.1); use a subnode`);
     let bi = this.blocks.length - 1;
     let block = this.blocks[bi];
-    if (block.allocs.length >= MAX_HEAP_ALLOCS_PER_BLOCK || HeapBuilder.blockSize(block.used + data.length, block.allocs.length + 1) > MAX_BLOCK_DATA) {
+    if (block.allocs.length >= MAX_HEAP_ALLOCS_PER_BLOCK || HeapBuilder.blockSize(block.used + bytes, block.allocs.length + 1) > MAX_BLOCK_DATA) {
       this.closeBlock(bi);
       bi = this.blocks.length;
       if (bi > 0xffff) throw new LtpWriteError('HeapTooLarge', 'heap exceeds 65,536 blocks (hidBlockIndex is 16 bits)');
@@ -115,7 +132,7 @@ export class HeapBuilder {
       this.blocks.push(block);
     }
     block.allocs.push(data);
-    block.used += data.length;
+    block.used += bytes;
     return makeHid(bi, block.allocs.length);
   }
 
@@ -124,7 +141,7 @@ export class HeapBuilder {
     const bi = hid >>> 16;
     const idx = ((hid >>> 5) & 0x7ff) - 1;
     const block = this.blocks[bi];
-    if (!block || block.emitted || !block.allocs[idx] || block.allocs[idx].length !== data.length) throw new LtpWriteError('BadHid', `cannot replace HID 0x${hid.toString(16)}`);
+    if (!block || block.emitted || block.allocs[idx] === undefined || allocBytes(block.allocs[idx]) !== data.length) throw new LtpWriteError('BadHid', `cannot replace HID 0x${hid.toString(16)}`);
     block.allocs[idx] = data;
   }
 
@@ -156,7 +173,7 @@ export class HeapBuilder {
     const block = this.blocks[bi];
     const allocs = block.allocs;
     const size = block.size ?? HeapBuilder.blockSize(block.used, allocs.length);
-    const out = new Uint8Array(size);
+    const out = Buffer.alloc(size);
     // HNPAGEMAP after the allocations (2-byte aligned): cAlloc, cFree, rgibAlloc[cAlloc + 1]
     const ibHnpm = block.used + (block.used & 1);
     writeU16(out, 0, ibHnpm);
@@ -168,8 +185,15 @@ export class HeapBuilder {
       out[m] = o & 0xff;
       out[m + 1] = o >>> 8;
       m += 2;
-      out.set(a, o);
-      o += a.length;
+      if (typeof a === 'string') {
+        out.write(a, o, 'utf16le');
+        o += a.length * 2;
+      } else {
+        const n = a.length;
+        if (n <= SMALL_COPY) for (let j = 0; j < n; j++) out[o + j] = a[j];
+        else out.set(a, o);
+        o += n;
+      }
     }
     out[m] = o & 0xff;
     out[m + 1] = o >>> 8;

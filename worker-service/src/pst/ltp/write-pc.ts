@@ -3,7 +3,7 @@
  * 2-byte property ids as keys and 6-byte (wPropType, dwValueHnid) records. Values of ≤ 4 fixed bytes
  * are inline; others are heap allocations (≤ 3580 bytes) or subnodes.
  */
-import type { PropType, PropValue } from '../../mapi/types';
+import { PropType, type PropValue } from '../../mapi/types';
 import { writeU16, writeU32 } from '../ndb/bytes';
 import { ClientSig, MAX_HEAP_ALLOC } from './constants';
 import { reserveBthHeader, writeBth } from './write-bth';
@@ -52,6 +52,12 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
     if (sizeProperty && p.id === sizeProperty.id) sizeIndex = i;
     if (isInlineInPc(p.type)) {
       writeFixedValue(records, o + 4, p.type, p.value);
+      continue;
+    }
+    if (p.type === PropType.String && typeof p.value === 'string' && p.value.length * 2 <= MAX_HEAP_ALLOC) {
+      // the heap encodes the string's UTF-16LE straight into its block (what encodePropValue gives,
+      // without a buffer of its own); an empty string is HNID 0 as below
+      if (p.value.length > 0) writeU32(records, o + 4, heap.allocate(p.value));
       continue;
     }
     const bytes = encodePropValue(p.type, p.value, codepage);
