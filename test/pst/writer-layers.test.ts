@@ -19,6 +19,8 @@ import { fixedSize as fixedSizeOf } from '../../worker-service/src/mapi/types';
 import { NdbWriter } from '../../worker-service/src/pst/ndb/write-ndb';
 import { NidType, makeNid } from '../../worker-service/src/pst/ndb/nid';
 import { MemoryPstSink } from '../../worker-service/src/pst/sink';
+import { HeapBuilder } from '../../worker-service/src/pst/ltp/write-heap';
+import { ClientSig } from '../../worker-service/src/pst/ltp/constants';
 import { writeLtpNode } from '../../worker-service/src/pst/messaging/write-node';
 import { AMAP_INTERVAL, FIRST_AMAP_OFFSET } from '../../worker-service/src/pst/ndb/constants';
 import { propTag } from '../../worker-service/src/mapi/types';
@@ -145,6 +147,27 @@ describe('LTP writer (property-based, read back with our reader)', () => {
       if (typeof p.value === 'string') expect([p.value.length, Buffer.from(got!.value as string, 'utf16le').equals(Buffer.from(p.value, 'utf16le'))]).toEqual([p.value.length, true]);
       else expect(Buffer.from(got!.value as Uint8Array).equals(Buffer.from(p.value as Uint8Array))).toBe(true);
     }
+  });
+
+  test('heap blocks are the same whatever memory they are rendered into (no byte left unwritten)', () => {
+    const build = () => {
+      const heap = new HeapBuilder(ClientSig.PC);
+      // ~30 blocks, so that block 8 is an HNBITMAPHDR block; odd lengths leave pad bytes
+      for (let i = 0; i < 2300; i++) heap.allocate(i % 3 === 0 ? `s${i}` : Uint8Array.from({ length: (i % 200) + 1 }, (_, j) => (i + j) & 0xff));
+      heap.setUserRoot(0x20);
+      return heap.finish().map((b) => Buffer.from(b).toString('hex'));
+    };
+    // Node's allocation pool and freed memory filled with a byte: one the renderer leaves unwritten would show
+    const dirty = (byte: number) => {
+      for (let i = 0; i < 300; i++) Buffer.allocUnsafe(i % 2 ? 4000 : 8000).fill(byte);
+      for (let i = 0; i < 300; i++) Buffer.allocUnsafe(64 + (i % 50)).fill(byte);
+    };
+    dirty(0x00);
+    const zeros = build();
+    dirty(0xa5);
+    const garbage = build();
+    expect(zeros.length).toBeGreaterThan(9);
+    expect(garbage).toEqual(zeros);
   });
 
   test('table contexts keep every row and cell, with row matrices in the heap or in subnodes', async () => {

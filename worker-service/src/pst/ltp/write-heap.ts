@@ -173,12 +173,18 @@ export class HeapBuilder {
     const block = this.blocks[bi];
     const allocs = block.allocs;
     const size = block.size ?? HeapBuilder.blockSize(block.used, allocs.length);
-    const out = Buffer.alloc(size);
-    // HNPAGEMAP after the allocations (2-byte aligned): cAlloc, cFree, rgibAlloc[cAlloc + 1]
+    // not zero-filled (blocks up to 4 KiB come from Node's shared pool: no allocation of their own):
+    // every byte is written below — the header, each allocation, the pad byte, the page map
+    const out = Buffer.allocUnsafe(size);
+    // HNPAGEMAP after the allocations (2-byte aligned): cAlloc, cFree = 0, rgibAlloc[cAlloc + 1]
     const ibHnpm = block.used + (block.used & 1);
     writeU16(out, 0, ibHnpm);
+    if (block.used & 1) out[block.used] = 0;
     writeU16(out, ibHnpm, allocs.length);
-    let o = this.headerSize(bi);
+    writeU16(out, ibHnpm + 2, 0);
+    const headerSize = this.headerSize(bi);
+    out.fill(0, 2, headerSize); // HNHDR / HNBITMAPHDR fields after ibHnpm, set below
+    let o = headerSize;
     let m = ibHnpm + 4;
     for (let k = 0; k < allocs.length; k++) {
       const a = allocs[k];
