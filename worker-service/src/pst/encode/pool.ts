@@ -17,6 +17,7 @@ import type { NamedPropertyKey } from '../../mapi/named';
 import type { Admission, PartPlan, PstItemPlacement, PstWriter } from '../writer';
 import type { DecoderSpec, FromThread, ThreadError, ThreadInit, ToThread } from './protocol';
 import { RECYCLE_MAX_BYTES, unpackEncodedItem } from './transfer';
+import { threadScript } from '../thread-loader';
 
 export type { DecoderSpec } from './protocol';
 // the thread's module is loaded by path, not imported: this re-export keeps it in every compile
@@ -69,32 +70,6 @@ const BATCH_MAX = 16;
 /** Laid-out buffers returned to a thread in one message. */
 const RECYCLE_BATCH = 8;
 
-/** Node flags a worker thread accepts in `execArgv` and that a TypeScript thread needs: module loading. */
-const LOADER_FLAGS = new Set(['--require', '-r', '--import', '--loader', '--experimental-loader', '--conditions', '-C']);
-
-/**
- * The process's module-loading flags only: a worker thread refuses V8 and process flags in its
- * `execArgv` (ERR_WORKER_INVALID_EXEC_ARGV), e.g. the launcher's `--max-old-space-size` and
- * `--heap-growing-percent` (bin/heap-cap.js); the thread shares the process's heap limits anyway.
- */
-function loaderFlags(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const [name] = argv[i].split('=', 1);
-    if (!LOADER_FLAGS.has(name)) continue;
-    if (argv[i].includes('=')) out.push(argv[i]);
-    else if (i + 1 < argv.length) out.push(argv[i], argv[++i]);
-  }
-  return out;
-}
-
-function threadScript(): { file: string; execArgv?: string[] } {
-  const ts = __filename.endsWith('.ts');
-  const file = path.join(__dirname, ts ? 'thread.ts' : 'thread.js');
-  // under tsx or ts-jest the thread needs TypeScript too; compiled, it takes the process's flags
-  return { file, execArgv: ts ? [...loaderFlags(process.execArgv), '--require', require.resolve('tsx/cjs')] : undefined };
-}
-
 function fromThreadError(e: ThreadError): Error {
   return new EncoderPoolError(e.code ?? 'ItemFailed', e.message, e.name);
 }
@@ -119,7 +94,7 @@ export class EncoderPool {
   private constructor(private readonly writer: PstWriter, options: EncoderPoolOptions) {
     const n = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     this.maxInFlight = Math.max(2, options.maxInFlight ?? 16 * n);
-    const { file, execArgv } = threadScript();
+    const { file, execArgv } = threadScript(__filename, 'thread');
     const init: ThreadInit = { outportEncoder: true, decoder: options.decoder };
     for (let i = 0; i < n; i++) {
       const w = new Worker(file, { workerData: init, execArgv });

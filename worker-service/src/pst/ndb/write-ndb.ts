@@ -34,7 +34,9 @@ import {
   XBLOCK_MAX_ENTRIES,
 } from './constants';
 import { computeCrc } from './crc';
-import { CryptMethod, cryptCyclic, permuteInto } from './crypt';
+import { CryptMethod, cryptCyclic } from './crypt';
+import { SEAL_ENTRY, SEAL_PERMUTE, sealBlocks } from './seal-blocks';
+import { BlockSealer, type Sealed } from './sealer';
 import { NumberColumn, alignUp, computeSig, writeU16, writeU32, writeU64 } from './bytes';
 import { intervalOffset, longestFreeRun, freeSlots, mapPagesOfInterval, sealMapPage } from './write-maps';
 import { buildHeaderRegion } from './write-header';
@@ -78,7 +80,18 @@ export interface NdbStats {
 export interface NdbWriterOptions {
   /** bCryptMethod for data blocks: Permute (Outlook's default) or None. */
   cryptMethod: CryptMethod;
+  /**
+   * Where blocks are sealed (permute and CRC, ndb/seal-blocks.ts): 'thread' — in the process's
+   * sealing thread (ndb/sealer.ts) from the SEAL_THREAD_AFTER-th interval on, while this thread
+   * lays out the next interval (the default); 'inline' — on this thread. The bytes are the same.
+   */
+  seal?: 'thread' | 'inline';
 }
+
+/** Intervals a part seals on its own thread before it uses the sealing thread: small parts never start it. */
+const SEAL_THREAD_AFTER = 4;
+/** Most blocks an interval can hold (64-byte slots). */
+const MAX_BLOCKS_PER_INTERVAL = AMAP_INTERVAL / BLOCK_ALIGN;
 
 const HEADER_REGION = FIRST_AMAP_OFFSET;
 
@@ -132,6 +145,7 @@ export class NdbWriter {
     options: NdbWriterOptions,
   ) {
     this.cryptMethod = options.cryptMethod;
+    this.sealInThread = (options.seal ?? 'thread') === 'thread';
   }
 
   /** Current logical size of the file in bytes (what has been laid out, including the buffered interval). */
@@ -139,8 +153,13 @@ export class NdbWriter {
     return intervalOffset(this.interval) + this.fill;
   }
 
-  /** Full intervals (and the header placeholder) waiting to be appended to the sink, in order. */
-  private pendingAppend: Uint8Array[] = [];
+  /** Full intervals (and the header placeholder) waiting to be appended to the sink, in order; a promise while its blocks are being sealed in the sealing thread. */
+  private pendingAppend: (Uint8Array | Promise<Sealed>)[] = [];
+  /** The current interval's blocks still to seal: (offset, cb, flags) triples (ndb/seal-blocks.ts). */
+  private sealList: Int32Array = new Int32Array(MAX_BLOCKS_PER_INTERVAL * SEAL_ENTRY);
+  private sealCount = 0;
+  private spareSealLists: Int32Array[] = [];
+  private readonly sealInThread: boolean;
 
   /** Interval buffers the sink is done with (its append resolved), reused for later intervals. */
   private spareBuffers: Uint8Array[] = [];
@@ -161,9 +180,17 @@ export class NdbWriter {
   private async drain(): Promise<void> {
     while (this.pendingAppend.length > 0) {
       const b = this.pendingAppend.shift()!;
-      const done = this.appendChain.then(() => this.sink.append(b)).then(() => {
+      const done = this.appendChain.then(async () => {
+        let bytes: Uint8Array;
+        if (b instanceof Uint8Array) bytes = b;
+        else {
+          const sealed = await b;
+          bytes = sealed.buf;
+          if (this.spareSealLists.length < APPENDS_IN_FLIGHT + 1) this.spareSealLists.push(sealed.list);
+        }
+        await this.sink.append(bytes);
         // the sink may keep a reference only until the promise resolves (PstSink.append)
-        if (b.length === AMAP_INTERVAL && this.spareBuffers.length < APPENDS_IN_FLIGHT + 1) this.spareBuffers.push(b);
+        if (bytes.length === AMAP_INTERVAL && this.spareBuffers.length < APPENDS_IN_FLIGHT + 1) this.spareBuffers.push(bytes);
       });
       // a failure is seen by whoever awaits this append (below, settle or close), never unhandled
       done.catch(() => undefined);
@@ -239,12 +266,34 @@ export class NdbWriter {
       }
       sealMapPage(page, pages[i], base + i * PAGE_SIZE);
     }
-    this.pendingAppend.push(this.buf);
+    this.pendingAppend.push(this.sealInterval());
     this.appended += AMAP_INTERVAL;
     this.interval++;
     // the sink may still hold the previous buffer: take one it is done with (beginInterval zeroes it)
     this.buf = this.spareBuffers.pop() ?? new Uint8Array(AMAP_INTERVAL);
     this.beginInterval();
+  }
+
+  /**
+   * Seals the current interval's listed blocks: in the sealing thread (the buffer and list are
+   * transferred; a promise of them sealed) from the SEAL_THREAD_AFTER-th interval on when the
+   * writer may use it, else here. Either way the interval is then final.
+   */
+  private sealInterval(): Uint8Array | Promise<Sealed> {
+    const buf = this.buf;
+    const count = this.sealCount;
+    this.sealCount = 0;
+    if (count === 0) return buf;
+    const sealer = this.sealInThread && this.interval >= SEAL_THREAD_AFTER ? BlockSealer.shared() : undefined;
+    if (!sealer) {
+      sealBlocks(buf, this.sealList, count);
+      return buf;
+    }
+    const list = this.sealList;
+    this.sealList = this.spareSealLists.pop() ?? new Int32Array(MAX_BLOCKS_PER_INTERVAL * SEAL_ENTRY);
+    const sealed = sealer.seal(buf, list, count);
+    sealed.catch(() => undefined); // awaited in order by drain(); a failure fails the part there
+    return sealed;
   }
 
   /** Reserves `size` bytes (a multiple of 64, at most 8192) aligned to `align`; returns [file offset, buffer offset]. */
@@ -287,16 +336,21 @@ export class NdbWriter {
     const bid = this.newBlockBid(internal);
     const [ib, off] = this.reserve(size, BLOCK_ALIGN);
     const data = this.buf.subarray(off, off + cb);
-    if (!internal && this.cryptMethod === CryptMethod.Permute) {
-      permuteInto(payload, this.buf, off); // copy and encode in one pass
-    } else {
-      data.set(payload);
-      if (!internal && this.cryptMethod === CryptMethod.Cyclic) cryptCyclic(data, bid % 0x100000000);
-    }
+    data.set(payload);
     const t = off + size - BLOCK_TRAILER_SIZE;
     writeU16(this.buf, t, cb);
     writeU16(this.buf, t + 2, computeSig(ib, bid));
-    writeU32(this.buf, t + 4, computeCrc(data));
+    if (!internal && this.cryptMethod === CryptMethod.Cyclic) {
+      // cyclic (rare): encoded and sealed here; the key is the BID
+      cryptCyclic(data, bid % 0x100000000);
+      writeU32(this.buf, t + 4, computeCrc(data));
+    } else {
+      // permute and the CRC (of the encoded bytes) when the interval is full: sealInterval
+      const e = this.sealCount++ * SEAL_ENTRY;
+      this.sealList[e] = off;
+      this.sealList[e + 1] = cb;
+      this.sealList[e + 2] = !internal && this.cryptMethod === CryptMethod.Permute ? SEAL_PERMUTE : 0;
+    }
     writeU64(this.buf, t + 8, bid);
     // BBTENTRY (MS-PST 2.2.2.7.7.3): BREF (bid, ib), cb, cRef, dwPadding
     const e = this.bbtPendingCount * BBTENTRY_SIZE;
