@@ -8,7 +8,8 @@ import { newMapiItem, PropertyBag, type MapiItem } from '../../worker-service/sr
 import { TAG } from '../../worker-service/src/mapi/tags';
 import { checkPstSource } from '../../worker-service/src/pst/check';
 import { MemoryPstSink, type PstSink } from '../../worker-service/src/pst/sink';
-import { PstWriter } from '../../worker-service/src/pst/writer';
+import { PstWriter, PstWriterError, isPartFailure } from '../../worker-service/src/pst/writer';
+import { BlockSealer, SealError } from '../../worker-service/src/pst/ndb/sealer';
 
 /** A message with a by-value attachment of `bytes` bytes (~bytes of PST). */
 function message(n: number, bytes: number): MapiItem {
@@ -105,6 +106,9 @@ describe('the writer and its sink', () => {
         failure = err;
       }
       expect(String(failure)).toMatch(/ENOSPC/);
+      // the part is broken: a part failure (not the item's), and every later write throws it again
+      expect(isPartFailure(failure)).toBe(true);
+      await expect(w.addItem([{ displayName: 'Inbox' }], message(99, 90_000))).rejects.toBe(failure);
       await w.abort();
       expect(sink.calls).toContain('abort');
       expect(sink.calls).not.toContain('writeAt');
@@ -114,6 +118,47 @@ describe('the writer and its sink', () => {
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('abandoning a part while it closes: the running append is waited for, nothing reaches the sink afterwards, close fails', async () => {
+    const sink = new SlowSink(30);
+    const w = PstWriter.open({ partName: 'race.pst', openSink: async () => sink });
+    for (let n = 0; n < 12; n++) await w.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
+    const closing = w.close();
+    closing.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 10)); // close is now waiting on an append
+    await w.abort();
+    expect(sink.running).toBe(0);
+    await expect(closing).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sink.callsAfterRelease).toBe(0);
+    expect(sink.calls).not.toContain('writeAt');
+  });
+
+  it('a sealing failure breaks the part, not one item: isPartFailure, and later writes throw the same error', async () => {
+    const spy = jest.spyOn(BlockSealer, 'shared').mockReturnValue({ seal: () => Promise.reject(new SealError('the sealing thread failed: simulated')) } as unknown as BlockSealer);
+    try {
+      const w = PstWriter.open({ partName: 'seal-fail.pst', openSink: async () => new MemoryPstSink() });
+      let failure: unknown;
+      let n = 0;
+      for (; n < 60 && failure === undefined; n++) {
+        try {
+          await w.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
+        } catch (err) {
+          failure = err;
+        }
+      }
+      expect(failure).toBeInstanceOf(SealError);
+      expect(isPartFailure(failure)).toBe(true);
+      // not the NotReady cascade of an item left half laid out: the same error again
+      const again = await w.addItem([{ displayName: 'Inbox' }], message(n, 10)).then(() => undefined, (e: unknown) => e);
+      expect(again).toBe(failure);
+      expect(again).not.toBeInstanceOf(PstWriterError);
+      await expect(w.close()).rejects.toBe(failure);
+      await w.abort();
+    } finally {
+      spy.mockRestore();
     }
   });
 });

@@ -25,7 +25,7 @@ import { inspectFts } from './convert/fts/inspect';
 import { checkPst, formatFindings } from './pst/check';
 import { dumpPstFolders } from './pst/dump';
 import { PstReader, type PstFolder } from './pst/reader';
-import { CryptMethod, FilePstSink, PstWriter, DEFAULT_SPLIT_SIZE_BYTES, type PstPartInfo } from './pst/writer';
+import { CryptMethod, FilePstSink, PstWriter, DEFAULT_SPLIT_SIZE_BYTES, isPartFailure, type PstPartInfo } from './pst/writer';
 import { corpusMessages } from './sandbox/corpus';
 import { runSandboxCommand } from './sandbox/command';
 import { UsageError, parseArgs as parseArgsWith, parseSize } from './cli/args';
@@ -94,6 +94,8 @@ interface ConvertStats {
 async function convertInputs(inputs: string[], writer: PstWriter, progress: Progress): Promise<ConvertStats> {
   const stats: ConvertStats = { items: 0, failed: 0, warnings: 0 };
   const fail = (where: string, err: unknown) => {
+    // the output broke (disk full, …): every later item would fail the same way; stop here
+    if (isPartFailure(err)) throw err;
     stats.failed++;
     const e = err as { code?: string; message?: string };
     process.stderr.write(`\nfailed: ${where}: ${e.code ? e.code + ': ' : ''}${e.message ?? String(err)}\n`);
@@ -196,7 +198,13 @@ async function cmdConvert(argv: string[]): Promise<number> {
     await writer.abort();
     throw err;
   }
-  const parts: PstPartInfo[] = await writer.close();
+  let parts: PstPartInfo[];
+  try {
+    parts = await writer.close();
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
   progress.done();
   for (const p of parts) process.stdout.write(`${join(dir, p.fileName)}: ${p.items} items, ${p.stats.fileSizeBytes} bytes\n`);
   process.stdout.write(`converted ${stats.items} items into ${parts.length} part(s); ${stats.failed} failed; ${stats.warnings} conversion warnings\n`);

@@ -22,7 +22,7 @@ import type { SourceErrorEvent, SourceEvent, SourceFidelity, SourceMailbox, Sour
 import { olderThanDays } from '../graph/source-filters';
 import { TAG } from '../mapi/tags';
 import type { MapiItem } from '../mapi/item';
-import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, partFileName, type PstPartInfo, type PstSink } from '../pst/writer';
+import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, isPartFailure, partFileName, type PstPartInfo, type PstSink } from '../pst/writer';
 import type { Destination, PartSink } from '../storage/destination';
 import { ExportError } from './errors';
 import { IdHashSet } from './id-set';
@@ -321,7 +321,8 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
             try {
               placement = await writer.addItem(ev.path, ev.item);
             } catch (e) {
-              if (fatal.has(e) || signal?.aborted) throw e;
+              // the destination failed, or the part broke (isPartFailure): not this item's fault
+              if (fatal.has(e) || isPartFailure(e) || signal?.aborted) throw e;
               const err = e as { code?: string; message?: string };
               await recordError({
                 code: PST_WRITE_FAILED, sourceId: ev.sourceId, folderPath,

@@ -23,6 +23,8 @@ import type { FolderHandle } from './messaging/write-folder';
 import type { PstSink } from './sink';
 
 export { CryptMethod } from './ndb/crypt';
+import { isPartFailure } from './ndb/write-ndb';
+export { isPartFailure };
 export type { PstSink } from './sink';
 export { FilePstSink, MemoryPstSink } from './sink';
 
@@ -167,6 +169,12 @@ export class PstWriter {
   private folderCache = new Map<string, FolderHandle>();
   private topFolderProperties?: PropertyBag;
   private closed = false;
+  /** The part failure (isPartFailure) that broke the current part: every later call throws it. */
+  private broken?: unknown;
+
+  private throwIfBroken(): void {
+    if (this.broken !== undefined) throw this.broken;
+  }
   readonly parts: PstPartInfo[] = [];
   private readonly splitSizeBytes: number;
   /** The part items are being admitted to. */
@@ -337,9 +345,17 @@ export class PstWriter {
    * @throws PstWriterError "NotReady" out of order; errors of the sink
    */
   async layoutItem(adm: Admission, folderPath: readonly MapiFolder[], enc: EncodedStoreItem): Promise<PstItemPlacement> {
+    this.throwIfBroken();
     this.checkLayoutOrder(adm);
-    const part = await this.partFor(adm.plan);
-    const written = await part.addEncodedItem(this.folderFor(folderPath), enc);
+    let written: Awaited<ReturnType<PstStoreWriter['addEncodedItem']>>;
+    try {
+      const part = await this.partFor(adm.plan);
+      written = await part.addEncodedItem(this.folderFor(folderPath), enc);
+    } catch (err) {
+      // the sink or sealing failed: the part cannot be finished, and this item stays half laid out
+      if (isPartFailure(err)) this.broken = err;
+      throw err;
+    }
     this.partItems++;
     this.recordLayout(adm);
     return { ...written, partIndex: this.partIndex, partFileName: partFileName(this.options.partName, this.partIndex) };
@@ -368,6 +384,7 @@ export class PstWriter {
    * @throws PstWriterError "BadFolderPath" | "WriterClosed"; errors of the store writer for bad values
    */
   async addItem(folderPath: readonly MapiFolder[], item: MapiItem): Promise<PstItemPlacement> {
+    this.throwIfBroken();
     const adm = this.admit(folderPath, estimateItemBytes(item));
     let enc: EncodedStoreItem;
     try {
@@ -393,6 +410,7 @@ export class PstWriter {
 
   /** Creates a folder path in the current part even if no item goes there (empty folders). */
   async ensureFolder(folderPath: readonly MapiFolder[]): Promise<void> {
+    this.throwIfBroken();
     await this.layoutFolder(this.admitFolder(folderPath), folderPath);
   }
 
@@ -419,6 +437,7 @@ export class PstWriter {
    */
   async close(): Promise<PstPartInfo[]> {
     if (this.closed) throw new PstWriterError('WriterClosed', 'the writer is already closed');
+    this.throwIfBroken();
     this.closed = true;
     if (!this.part && this.parts.length === 0 && this.options.emptyPart !== false) await this.partFor(this.currentPlan());
     await this.closePart();

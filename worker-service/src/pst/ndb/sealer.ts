@@ -3,9 +3,12 @@
  * block) while NdbWriter lays out the next one: on a machine with a spare core the writer's own
  * thread does ~10 % less work per byte. Started on first use and shared by every writer of the
  * process; it ends after IDLE_MS without work (a later writer starts it again), and it keeps the
- * process alive only while a job is out. If the thread cannot start or fails, writers seal on their
- * own thread instead ({@link BlockSealer.shared} gives undefined from then on).
+ * process alive only while a job is out. When its script is missing or a thread cannot be created,
+ * writers seal on their own thread ({@link BlockSealer.shared} gives undefined). If a running
+ * thread fails, the intervals it holds are lost: their parts fail with a SealError (a part failure,
+ * pst/writer.ts isPartFailure), and later intervals are sealed on the writers' own threads.
  */
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { threadScript } from '../thread-loader';
 import type { SealReply, SealRequest } from './seal-thread';
@@ -85,6 +88,8 @@ export class BlockSealer {
     if (shared || broken) return shared;
     try {
       const { file, execArgv } = threadScript(__filename, 'seal-thread');
+      // a missing script is reported by the Worker only later, as an 'error' event: check first
+      if (!existsSync(file)) throw new Error(`${file} is missing`);
       shared = new BlockSealer(new Worker(file, { execArgv }));
       counters.threadsStarted++;
     } catch {

@@ -53,6 +53,18 @@ export class NdbWriteError extends Error {
   }
 }
 
+/** Errors that broke a part (an append or sealing failed): see {@link isPartFailure}. */
+const partFailures = new WeakSet<object>();
+
+/**
+ * True when `err` broke the part being written — its sink's append or the sealing of an interval
+ * failed — rather than one item: the part cannot be finished, and every later write of it throws
+ * the same error. A caller that records per-item failures stops on these instead.
+ */
+export function isPartFailure(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && partFailures.has(err);
+}
+
 /** A subnode entry (SLENTRY, MS-PST 2.2.2.8.3.3.1.1): nid plus the data and nested subnode trees. */
 export interface SubnodeRef {
   nid: number;
@@ -181,6 +193,8 @@ export class NdbWriter {
     while (this.pendingAppend.length > 0) {
       const b = this.pendingAppend.shift()!;
       const done = this.appendChain.then(async () => {
+        // abandoned (settle): what has not reached the sink yet never does
+        if (this.abandoned) throw new NdbWriteError('WriterClosed', 'the part was abandoned before this interval was written');
         let bytes: Uint8Array;
         if (b instanceof Uint8Array) bytes = b;
         else {
@@ -192,22 +206,35 @@ export class NdbWriter {
         // the sink may keep a reference only until the promise resolves (PstSink.append)
         if (bytes.length === AMAP_INTERVAL && this.spareBuffers.length < APPENDS_IN_FLIGHT + 1) this.spareBuffers.push(bytes);
       });
-      // a failure is seen by whoever awaits this append (below, settle or close), never unhandled
-      done.catch(() => undefined);
+      // a failure is seen by whoever awaits this append (below, settle or close), never unhandled;
+      // it breaks the part: every later write rethrows it (see `failure`)
+      done.catch((e: unknown) => this.failed(e));
       this.appendChain = done;
       this.inFlight.push(done);
     }
     while (this.inFlight.length > APPENDS_IN_FLIGHT) await this.inFlight.shift();
   }
 
+  /** The first failure of an append or of sealing: the part is broken from then on. */
+  private failure?: unknown;
+  /** Set by settle(): appends not yet started are dropped, and close() refuses to finish. */
+  private abandoned = false;
+
+  private failed(e: unknown): void {
+    if (this.failure !== undefined || this.abandoned) return;
+    this.failure = e;
+    if (typeof e === 'object' && e !== null) partFailures.add(e);
+  }
+
   /**
-   * Waits until every append handed to the sink has resolved or failed, and ignores failures: for
-   * abandoning a part, so that the sink is not released while a write is still running.
+   * Abandons the part's output: appends not yet started are dropped, the one running (if any) is
+   * waited for, failures are ignored. After it the sink may be released: nothing calls it again.
    */
   async settle(): Promise<void> {
-    const all = this.inFlight;
+    this.abandoned = true;
     this.inFlight = [];
-    await Promise.allSettled(all);
+    // the chain's tail settles last: every append before it has ended
+    await this.appendChain.catch(() => undefined);
   }
 
   private start(): void {
@@ -329,6 +356,7 @@ export class NdbWriter {
 
   /** {@link writeBlock} without waiting for the sink; callers drain when an interval is full. */
   private writeBlockNow(payload: Uint8Array, internal = false): number {
+    if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is closed');
     const cb = payload.length;
     if (cb > MAX_BLOCK_DATA) throw new NdbWriteError('BlockTooLarge', `block payload of ${cb} bytes exceeds ${MAX_BLOCK_DATA} (MS-PST 2.2.2.8.1)`, { cb });
@@ -638,6 +666,7 @@ export class NdbWriter {
     await this.drain();
     // every append resolved before the header is rewritten (and before the caller closes the sink)
     while (this.inFlight.length > 0) await this.inFlight.shift();
+    if (this.abandoned) throw new NdbWriteError('WriterClosed', 'the part was abandoned while it was being closed');
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
     const freeBytes = Float64Array.from(this.intervalFree.view());
