@@ -162,6 +162,11 @@ export class HeapBuilder {
     return n;
   }
 
+  /** Streaming mode: true when blocks finished since the last {@link takeEmitted}. */
+  hasEmitted(): boolean {
+    return this.emittedQueue.length > 0;
+  }
+
   /** Streaming mode: the blocks finished since the last call, to be written now. */
   takeEmitted(): EmittedHeapBlock[] {
     const q = this.emittedQueue;

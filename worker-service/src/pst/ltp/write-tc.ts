@@ -204,14 +204,17 @@ export class TableContextBuilder {
   private placeCell(r: Uint8Array, col: TcColumn, bytes: Uint8Array, copy: boolean): void {
     const f = fixedSize(tagType(col.tag));
     if (f > 0 && f <= 8) {
-      r.set(bytes.subarray(0, col.cbData), col.ibData);
+      // at most 8 bytes: a loop (no view, no TypedArray.set call)
+      const n = Math.min(col.cbData, bytes.length);
+      for (let i = 0; i < n; i++) r[col.ibData + i] = bytes[i];
     } else if (bytes.length === 0) {
       writeU32(r, col.ibData, 0); // empty value: HNID 0 with the CEB bit set, as Outlook writes it
     } else if (bytes.length <= MAX_HEAP_ALLOC) {
-      writeU32(r, col.ibData, this.heap.allocate(copy ? Uint8Array.from(bytes) : bytes));
+      // new Uint8Array(typed array) copies with one memcpy; Uint8Array.from iterates
+      writeU32(r, col.ibData, this.heap.allocate(copy ? new Uint8Array(bytes) : bytes));
     } else {
       const nid = this.newSubnodeNid();
-      this.readySubnodes.push({ nid, data: copy ? Uint8Array.from(bytes) : bytes });
+      this.readySubnodes.push({ nid, data: copy ? new Uint8Array(bytes) : bytes });
       writeU32(r, col.ibData, nid);
     }
   }
@@ -231,6 +234,11 @@ export class TableContextBuilder {
     this.heldRowBlock = Buffer.concat(this.pendingRows);
     this.pendingRows = [];
     this.rowBlocksOut++;
+  }
+
+  /** Streaming: true when {@link takeReady} has something (most rows add none: no call, no await). */
+  hasReady(): boolean {
+    return this.readyRowBlocks.length > 0 || this.readySubnodes.length > 0 || this.heap.hasEmitted();
   }
 
   /**

@@ -88,8 +88,9 @@ export class RowSpill {
       const off = table.offsets.get(i);
       const len = table.lengths.get(i);
       let packed: Uint8Array;
+      // plain Uint8Array views (not Buffer.subarray's): the consumer takes many subarrays of each
       if (off >= this.fileBytes) {
-        packed = this.buf.subarray(off - this.fileBytes, off - this.fileBytes + len);
+        packed = new Uint8Array(this.buf.buffer, this.buf.byteOffset + off - this.fileBytes, len);
       } else if (len > SPILL_READ_BYTES) {
         packed = Buffer.alloc(len);
         this.readFully(packed, len, off);
@@ -100,7 +101,7 @@ export class RowSpill {
           windowLen = Math.min(SPILL_READ_BYTES, this.fileBytes - off);
           this.readFully(window, windowLen, off);
         }
-        packed = window.subarray(off - windowAt, off - windowAt + len);
+        packed = new Uint8Array(window.buffer, window.byteOffset + off - windowAt, len);
       }
       yield { rowId: table.rowIds.get(i), rowVersion: table.versions.get(i), packed };
     }

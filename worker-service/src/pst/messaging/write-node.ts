@@ -84,7 +84,7 @@ export async function writeTableStreaming(ndb: NdbWriter, layout: TcLayout, rows
   };
   for (const row of rows) {
     builder.addRow(row);
-    await drain(builder.takeReady());
+    if (builder.hasReady()) await drain(builder.takeReady());
   }
   const fin = builder.finish();
   await drain(fin);
