@@ -51,6 +51,9 @@ function allocBytes(a: HeapAllocation): number {
   return typeof a === 'string' ? a.length * 2 : a.length;
 }
 
+/** Strings shorter than this (UTF-16 code units) are encoded by a loop, longer ones by Buffer.write. */
+const SHORT_TEXT = 48;
+
 /** Allocations up to this many bytes are copied by a loop (cheaper than TypedArray.set's call for a few bytes). */
 const SMALL_COPY = 24;
 
@@ -197,8 +200,16 @@ export class HeapBuilder {
       out[m + 1] = o >>> 8;
       m += 2;
       if (typeof a === 'string') {
-        out.write(a, o, 'utf16le');
-        o += a.length * 2;
+        const n = a.length;
+        if (n < SHORT_TEXT) {
+          // a loop costs less than Buffer.write's argument handling for a few characters
+          for (let j = 0; j < n; j++) {
+            const c = a.charCodeAt(j);
+            out[o + 2 * j] = c;
+            out[o + 2 * j + 1] = c >>> 8;
+          }
+        } else out.write(a, o, 'utf16le');
+        o += n * 2;
       } else {
         const n = a.length;
         if (n <= SMALL_COPY) for (let j = 0; j < n; j++) out[o + j] = a[j];
