@@ -141,7 +141,7 @@ test('a packed item round-trips, and a cut one is refused with a code', async ()
   const item = (await convertMime(inputs[3].raw)).item;
   const enc = encodeStoreItem(newStoreNameMap(), item);
   const back = unpackEncodedItem(packEncodedItem(enc));
-  const flat = (n: typeof enc.node): unknown => ({ b: n.out.blocks.map((b) => Buffer.from(b).toString('hex')), s: n.out.subnodes.map((x) => [x.nid, Array.isArray(x.data) ? x.data.map((d) => Buffer.from(d).toString('hex')) : Buffer.from(x.data).toString('hex')]), c: n.children.map((c) => [c.nid, flat(c.node)]), z: n.sizeBytes });
+  const flat = (n: typeof enc.node): unknown => ({ b: n.out.blocks.map((b) => Buffer.from(b).toString('hex')), s: n.out.subnodes.map((x) => [x.nid, Array.isArray(x.data) ? x.data.map((d) => Buffer.from(d).toString('hex')) : (typeof x.data === 'string' ? Buffer.from(x.data, 'utf16le') : Buffer.from(x.data)).toString('hex')]), c: n.children.map((c) => [c.nid, flat(c.node)]), z: n.sizeBytes });
   expect(flat(back.node)).toEqual(flat(enc.node));
   expect(Buffer.from(back.row).equals(Buffer.from(enc.row))).toBe(true);
   expect([back.associated, back.unread]).toEqual([enc.associated, enc.unread]);

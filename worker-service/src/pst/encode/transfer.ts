@@ -45,7 +45,7 @@ class Packer {
         for (const d of s.data) this.span(d);
       } else {
         h.push(1, 1);
-        this.span(s.data);
+        this.span(typeof s.data === 'string' ? Buffer.from(s.data, 'utf16le') : s.data);
       }
     }
     h.push(n.sizeBytes >>> 0, n.children.length);

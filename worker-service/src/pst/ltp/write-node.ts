@@ -6,8 +6,23 @@
 export interface LtpSubnodeStream {
   /** Subnode NID (unique within the node's subnode tree). */
   nid: number;
-  /** The stream, either whole (split at 8176 bytes) or as ready block payloads (row matrices). */
-  data: Uint8Array | Uint8Array[];
+  /**
+   * The stream: whole bytes (split at 8176 bytes), ready block payloads (row matrices), or a string
+   * standing for its UTF-16LE code units (a long PtypString value), encoded straight into the
+   * blocks when written (4,088 code units a block). Its size: {@link subnodeStreamBytes}.
+   */
+  data: Uint8Array | Uint8Array[] | string;
+}
+
+/** Bytes of a subnode stream as stored (a string: 2 a UTF-16 code unit). */
+export function subnodeStreamBytes(data: LtpSubnodeStream['data']): number {
+  if (typeof data === 'string') return data.length * 2;
+  if (Array.isArray(data)) {
+    let n = 0;
+    for (const b of data) n += b.length;
+    return n;
+  }
+  return data.length;
 }
 
 /** One node's LTP output. */

@@ -8,7 +8,7 @@ import { writeU16, writeU32 } from '../ndb/bytes';
 import { ClientSig, MAX_HEAP_ALLOC } from './constants';
 import { reserveBthHeader, writeBth } from './write-bth';
 import { HeapBuilder } from './write-heap';
-import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from './write-node';
+import { subnodeStreamBytes, type LtpNodeOutput, type LtpSubnodeStream, type SubnodeNidAllocator } from './write-node';
 import { encodePropValue, isInlineInPc, writeFixedValue } from './write-value';
 
 /** A property as the PC stores it: the store-local id (named properties already mapped to 0x8000+). */
@@ -54,10 +54,17 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
       writeFixedValue(records, o + 4, p.type, p.value);
       continue;
     }
-    if (p.type === PropType.String && typeof p.value === 'string' && p.value.length * 2 <= MAX_HEAP_ALLOC) {
-      // the heap encodes the string's UTF-16LE straight into its block (what encodePropValue gives,
-      // without a buffer of its own); an empty string is HNID 0 as below
-      if (p.value.length > 0) writeU32(records, o + 4, heap.allocate(p.value));
+    if (p.type === PropType.String && typeof p.value === 'string') {
+      // the string's UTF-16LE (what encodePropValue gives) is encoded straight into its heap block
+      // or, past 3,580 bytes, into its subnode's data blocks — no buffer of its own; an empty
+      // string is HNID 0 as below
+      if (p.value.length * 2 <= MAX_HEAP_ALLOC) {
+        if (p.value.length > 0) writeU32(records, o + 4, heap.allocate(p.value));
+      } else {
+        const nid = newSubnodeNid();
+        subnodes.push({ nid, data: p.value });
+        writeU32(records, o + 4, nid);
+      }
       continue;
     }
     const bytes = encodePropValue(p.type, p.value, codepage);
@@ -77,7 +84,7 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
     // (the BTH leaves are views of `records`)
     if (sizeIndex < 0) throw new RangeError(`size property 0x${sizeProperty.id.toString(16)} is not among the properties`);
     let total = heap.sizeBytes() + sizeProperty.extraBytes;
-    for (const sn of subnodes) total += (sn.data as Uint8Array).length;
+    for (const sn of subnodes) total += subnodeStreamBytes(sn.data);
     const value = Math.min(total, 0x7fffffff);
     writeU32(records, sizeIndex * 8 + 4, value);
     return { blocks: heap.finish(), subnodes, sizeValue: value };

@@ -3,7 +3,7 @@
  * Outport records as PidTagMessageSize / PidTagAttachSize is the node's on-disk stream bytes — its
  * data tree plus every subnode's data tree, recursively (docs/pst-format-notes.md "Object sizes").
  */
-import type { LtpNodeOutput, LtpSubnodeStream, SubnodeNidAllocator } from '../ltp/write-node';
+import { subnodeStreamBytes, type LtpNodeOutput, type LtpSubnodeStream, type SubnodeNidAllocator } from '../ltp/write-node';
 import type { EmittedHeapBlock } from '../ltp/write-heap';
 import { TableContextBuilder, type PackedTcRow, type TcLayout, type TcRow } from '../ltp/write-tc';
 import type { NdbWriter, SubnodeRef } from '../ndb/write-ndb';
@@ -24,7 +24,7 @@ export interface WrittenSubnode extends WrittenNode {
 export function ltpOutputSize(out: LtpNodeOutput): number {
   let n = 0;
   for (const b of out.blocks) n += b.length;
-  for (const s of out.subnodes) n += Array.isArray(s.data) ? s.data.reduce((a, b) => a + b.length, 0) : s.data.length;
+  for (const s of out.subnodes) n += subnodeStreamBytes(s.data);
   return n;
 }
 
@@ -38,7 +38,7 @@ export async function writeLtpNode(ndb: NdbWriter, out: LtpNodeOutput, children:
   const subs: SubnodeRef[] = [];
   for (const s of out.subnodes) {
     const bid = Array.isArray(s.data) ? await ndb.writeDataTree(s.data) : await ndb.writeStream(s.data);
-    sizeBytes += Array.isArray(s.data) ? s.data.reduce((a, b) => a + b.length, 0) : s.data.length;
+    sizeBytes += subnodeStreamBytes(s.data);
     subs.push({ nid: s.nid, bidData: bid, bidSub: 0 });
   }
   for (const c of children) {
@@ -79,7 +79,7 @@ export async function writeTableStreaming(ndb: NdbWriter, layout: TcLayout, rows
     for (const s of ready.subnodes) {
       const data = Array.isArray(s.data) ? Buffer.concat(s.data) : s.data;
       subs.push({ nid: s.nid, bidData: await ndb.writeStream(data), bidSub: 0 });
-      sizeBytes += data.length;
+      sizeBytes += subnodeStreamBytes(data);
     }
   };
   for (const row of rows) {

@@ -123,6 +123,8 @@ export class NdbWriter {
   // the current AMap interval, held in memory until it is full
   private interval = 0;
   private buf: Uint8Array = new Uint8Array(AMAP_INTERVAL);
+  /** `buf` as a Buffer (the same memory), for encoding strings into it; made when `buf` changes. */
+  private bufText?: Buffer;
   private fill = 0;
   private bitmap = new Uint8Array(PAGE_TRAILER_OFFSET);
   private started = false;
@@ -298,6 +300,7 @@ export class NdbWriter {
     this.interval++;
     // the sink may still hold the previous buffer: take one it is done with (beginInterval zeroes it)
     this.buf = this.spareBuffers.pop() ?? new Uint8Array(AMAP_INTERVAL);
+    this.bufText = undefined;
     this.beginInterval();
   }
 
@@ -348,23 +351,27 @@ export class NdbWriter {
    * @param payload 1..8176 bytes  @throws NdbWriteError "BlockTooLarge"
    * @returns the block's BID
    */
-  async writeBlock(payload: Uint8Array, internal = false): Promise<number> {
+  async writeBlock(payload: Uint8Array | string, internal = false): Promise<number> {
     const bid = this.writeBlockNow(payload, internal);
     if (this.pendingAppend.length > 0) await this.drain();
     return bid;
   }
 
   /** {@link writeBlock} without waiting for the sink; callers drain when an interval is full. */
-  private writeBlockNow(payload: Uint8Array, internal = false): number {
+  private writeBlockNow(payload: Uint8Array | string, internal = false): number {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new NdbWriteError('WriterClosed', 'the NDB writer is closed');
-    const cb = payload.length;
+    const cb = typeof payload === 'string' ? payload.length * 2 : payload.length;
     if (cb > MAX_BLOCK_DATA) throw new NdbWriteError('BlockTooLarge', `block payload of ${cb} bytes exceeds ${MAX_BLOCK_DATA} (MS-PST 2.2.2.8.1)`, { cb });
     const size = alignUp(cb + BLOCK_TRAILER_SIZE, BLOCK_ALIGN);
     const bid = this.newBlockBid(internal);
     const [ib, off] = this.reserve(size, BLOCK_ALIGN);
     const data = this.buf.subarray(off, off + cb);
-    data.set(payload);
+    if (typeof payload === 'string') {
+      // a string's UTF-16LE code units, straight into the interval
+      this.bufText ??= Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+      this.bufText.write(payload, off, 'utf16le');
+    } else data.set(payload);
     const t = off + size - BLOCK_TRAILER_SIZE;
     writeU16(this.buf, t, cb);
     writeU16(this.buf, t + 2, computeSig(ib, bid));
@@ -459,15 +466,20 @@ export class NdbWriter {
     return this.writeXBlock(2, xbids, total);
   }
 
-  /** Splits a byte stream into ≤ 8176-byte payloads and writes its data tree. */
-  async writeStream(data: Uint8Array): Promise<number> {
-    if (data.length <= MAX_BLOCK_DATA) return this.writeBlock(data);
+  /**
+   * Splits a stream into ≤ 8176-byte payloads and writes its data tree. A string stands for its
+   * UTF-16LE code units (4,088 a block), encoded straight into the blocks.
+   */
+  async writeStream(data: Uint8Array | string): Promise<number> {
+    const step = typeof data === 'string' ? MAX_BLOCK_DATA / 2 : MAX_BLOCK_DATA;
+    if (data.length <= step) return this.writeBlock(data);
     const bids: number[] = [];
     const sizes: number[] = [];
-    for (let o = 0; o < data.length; o += MAX_BLOCK_DATA) {
-      const p = data.subarray(o, Math.min(data.length, o + MAX_BLOCK_DATA));
+    for (let o = 0; o < data.length; o += step) {
+      const end = Math.min(data.length, o + step);
+      const p = typeof data === 'string' ? data.slice(o, end) : data.subarray(o, end);
       bids.push(this.writeBlockNow(p));
-      sizes.push(p.length);
+      sizes.push(typeof p === 'string' ? p.length * 2 : p.length);
       if (this.pendingAppend.length > 0) await this.drain();
     }
     return this.writeTreeOver(bids, sizes);
