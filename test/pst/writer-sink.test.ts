@@ -161,4 +161,50 @@ describe('the writer and its sink', () => {
       spy.mockRestore();
     }
   });
+
+  it('abandoning a part while its header is being rewritten: close fails instead of reporting the part written', async () => {
+    const sink = new SlowSink(40);
+    const w = PstWriter.open({ partName: 'header-race.pst', openSink: async () => sink });
+    for (let n = 0; n < 3; n++) await w.addItem([{ displayName: 'Inbox' }], message(n, 50_000));
+    const closing = w.close();
+    closing.catch(() => undefined);
+    for (let i = 0; i < 200 && !sink.calls.includes('writeAt'); i++) await new Promise((r) => setTimeout(r, 5));
+    expect(sink.calls).toContain('writeAt');
+    await w.abort(); // while writeAt runs
+    expect(sink.running).toBe(0);
+    await expect(closing).rejects.toThrow(/abandoned/);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(sink.callsAfterRelease).toBe(0);
+    expect(sink.calls).not.toContain('close');
+  });
+
+  it('a part that cannot be finished when the writer moves to the next one breaks the writer: later calls throw the same error', async () => {
+    let part = 0;
+    const sinks: SlowSink[] = [];
+    // part 1's sink fails its 6th append: while part 1 is being closed at the split
+    const w = PstWriter.open({
+      partName: 'split-fail.pst',
+      splitSizeBytes: 2 * 1024 * 1024,
+      openSink: async () => {
+        const s = new SlowSink(1, part++ === 0 ? 5 : -1);
+        sinks.push(s);
+        return s;
+      },
+    });
+    let failure: unknown;
+    let n = 0;
+    for (; n < 40 && failure === undefined; n++) {
+      try {
+        await w.addItem([{ displayName: 'Inbox' }], message(n, 200_000));
+      } catch (err) {
+        failure = err;
+      }
+    }
+    expect(String(failure)).toMatch(/ENOSPC/);
+    expect(isPartFailure(failure)).toBe(true);
+    await expect(w.ensureFolder([{ displayName: 'Other' }])).rejects.toBe(failure);
+    await expect(w.addItem([{ displayName: 'Inbox' }], message(n, 10))).rejects.toBe(failure);
+    await expect(w.close()).rejects.toBe(failure);
+    await w.abort();
+  });
 });

@@ -23,7 +23,7 @@ import type { FolderHandle } from './messaging/write-folder';
 import type { PstSink } from './sink';
 
 export { CryptMethod } from './ndb/crypt';
-import { isPartFailure } from './ndb/write-ndb';
+import { isPartFailure, markPartFailure } from './ndb/write-ndb';
 export { isPartFailure };
 export type { PstSink } from './sink';
 export { FilePstSink, MemoryPstSink } from './sink';
@@ -241,8 +241,14 @@ export class PstWriter {
   /** The open part for `plan`, closing the previous part first when the plan is a later one. */
   private async partFor(plan: PartPlan): Promise<PstStoreWriter> {
     if (this.part && this.partIndex === plan.index) return this.part;
-    await this.closePart();
-    return this.openPart(plan);
+    try {
+      await this.closePart();
+      return await this.openPart(plan);
+    } catch (err) {
+      // the previous part could not be finished, or the next one not opened: the output is broken
+      this.broken ??= markPartFailure(err);
+      throw err;
+    }
   }
 
   /**
@@ -427,6 +433,7 @@ export class PstWriter {
 
   /** Second step of {@link PstWriter.ensureFolder}, in order with item layouts: creates the folders. */
   async layoutFolder(plan: PartPlan, folderPath: readonly MapiFolder[]): Promise<void> {
+    this.throwIfBroken();
     await this.partFor(plan);
     this.folderFor(folderPath);
   }

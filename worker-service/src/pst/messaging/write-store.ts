@@ -13,7 +13,7 @@ import { buildTableContext, layoutColumns, type PackedTcRow, type TcLayout } fro
 import { writeU32 } from '../ndb/bytes';
 import { CryptMethod } from '../ndb/crypt';
 import { NID, NidType, makeNid, nidIndex } from '../ndb/nid';
-import { NdbWriter, type NdbStats } from '../ndb/write-ndb';
+import { NdbWriter, markPartFailure, type NdbStats } from '../ndb/write-ndb';
 import type { PstSink } from '../sink';
 import {
   ATTACHMENT_TABLE_COLUMNS,
@@ -87,6 +87,8 @@ export class PstStoreWriter {
   private readonly recordKey: Uint8Array;
   private readonly layouts: { hierarchy: TcLayout; contents: TcLayout; associated: TcLayout };
   private closed = false;
+  /** Set by abort(): a close still running must not report the part as written. */
+  private abandoned = false;
   private itemCount = 0;
 
   private constructor(
@@ -358,13 +360,19 @@ export class PstStoreWriter {
     for (const t of UNNAMED_TEMPLATES) await this.writeTc(t.nid, empty(t.columns), []);
 
     const stats = await this.ndb.close({ rgnid: this.rgnid });
-    await this.sink.close();
+    if (this.abandoned) throw new StoreWriteError('StoreClosed', 'the part was abandoned while it was being closed');
+    try {
+      await this.sink.close();
+    } catch (err) {
+      throw markPartFailure(err);
+    }
     return stats;
   }
 
   /** Abandons the part: releases the sink and removes what it can. */
   async abort(): Promise<void> {
     this.closed = true;
+    this.abandoned = true;
     this.spill.dispose();
     await this.ndb.settle();
     if (this.sink.abort) await this.sink.abort();

@@ -65,6 +65,15 @@ export function isPartFailure(err: unknown): boolean {
   return typeof err === 'object' && err !== null && partFailures.has(err);
 }
 
+/**
+ * Marks `err` as a part failure (see {@link isPartFailure}) and returns it: for failures of the
+ * output outside the append chain — the header rewrite, the sink's close, opening the next part.
+ */
+export function markPartFailure<T>(err: T): T {
+  if (typeof err === 'object' && err !== null) partFailures.add(err);
+  return err;
+}
+
 /** A subnode entry (SLENTRY, MS-PST 2.2.2.8.3.3.1.1): nid plus the data and nested subnode trees. */
 export interface SubnodeRef {
   nid: number;
@@ -696,7 +705,18 @@ export class NdbWriter {
       intervalFreeBytes: freeBytes,
       intervalLongestRun: Float64Array.from(this.intervalLongestRun.view()),
     });
-    await this.sink.writeAt(0, region);
+    // the header rewrite is the chain's last link: settle() waits for it too
+    const header = this.appendChain.then(() => {
+      if (this.abandoned) throw new NdbWriteError('WriterClosed', 'the part was abandoned while it was being closed');
+      return this.sink.writeAt(0, region);
+    });
+    this.appendChain = header;
+    try {
+      await header;
+    } catch (err) {
+      throw markPartFailure(err);
+    }
+    if (this.abandoned) throw new NdbWriteError('WriterClosed', 'the part was abandoned while it was being closed');
     return { fileSizeBytes: fileSize, blocks: m, nodes: n, intervals: lastInterval + 1, freeBytes: totalFree };
   }
 }
