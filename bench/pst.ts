@@ -107,6 +107,11 @@ class CountingSink implements PstSink {
   }
 }
 
+/** True for the throughput child (no memory samples, no encoder threads): it holds the converted corpus. */
+function holdsCorpus(sample: boolean, threads: number): boolean {
+  return !sample && threads === 0;
+}
+
 /**
  * Child: writes copies of the item file's items until the PST reaches `targetBytes`; with
  * `threads` > 0 through an encoder pool whose threads make and encode the copies (bench/pst-decoder.ts).
@@ -117,7 +122,7 @@ async function child(itemsPath: string, outPath: string, targetBytes: number, sa
   // the throughput child (no samples, no threads) holds the converted corpus in memory, so that a
   // copy costs only replicateItem and the figure is the writer's; the memory children read one item
   // at a time from the file, so that their RSS is the writer's and not the corpus's (~100 MB)
-  const corpus = !sample && threads === 0 ? Array.from({ length: source.count }, (_, i) => source.read(i).item) : undefined;
+  const corpus = holdsCorpus(sample, threads) ? Array.from({ length: source.count }, (_, i) => source.read(i).item) : undefined;
   gc?.();
   try { writeFileSync('/proc/self/clear_refs', '5'); } catch { /* not Linux: VmHWM then covers start-up too */ }
   const startRss = vmStatus('VmRSS') ?? process.memoryUsage().rss;
@@ -199,7 +204,7 @@ async function runChild(runner: Runner, itemsPath: string, outPath: string, targ
   // straight in the old generation for good, and the writer's short-lived objects from the same
   // sites pile up there (peak RSS 504 MB instead of 317, ~6 % slower). It is the harness's doing:
   // without the held corpus the flag changes nothing measurable (docs/benchmarks.md, 2026-11-23).
-  const v8Flags = !sample && threads === 0 ? ['--no-allocation-site-pretenuring'] : [];
+  const v8Flags = holdsCorpus(sample, threads) ? ['--no-allocation-site-pretenuring'] : [];
   const args = ['--expose-gc', ...v8Flags, ...entry, '--child', itemsPath, outPath, String(targetBytes), sample ? 'sample' : 'nosample', String(threads)];
   const { stdout } = await run(process.execPath, args, { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;

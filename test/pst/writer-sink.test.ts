@@ -20,6 +20,22 @@ function message(n: number, bytes: number): MapiItem {
   return it;
 }
 
+/**
+ * Adds messages of `bytes` bytes to the Inbox until one fails (at most `max`).
+ * @returns the failure (undefined if none) and how many messages were tried (the next number to use)
+ */
+async function addUntilFailure(w: PstWriter, max: number, bytes: number): Promise<{ failure: unknown; n: number }> {
+  let n = 0;
+  for (; n < max; n++) {
+    try {
+      await w.addItem([{ displayName: 'Inbox' }], message(n, bytes));
+    } catch (err) {
+      return { failure: err, n: n + 1 };
+    }
+  }
+  return { failure: undefined, n };
+}
+
 /** A MemoryPstSink whose appends take `delayMs` and which records how it was called. */
 class SlowSink implements PstSink {
   readonly inner = new MemoryPstSink();
@@ -140,15 +156,7 @@ describe('the writer and its sink', () => {
     const spy = jest.spyOn(BlockSealer, 'shared').mockReturnValue({ seal: () => Promise.reject(new SealError('the sealing thread failed: simulated')) } as unknown as BlockSealer);
     try {
       const w = PstWriter.open({ partName: 'seal-fail.pst', openSink: async () => new MemoryPstSink() });
-      let failure: unknown;
-      let n = 0;
-      for (; n < 60 && failure === undefined; n++) {
-        try {
-          await w.addItem([{ displayName: 'Inbox' }], message(n, 90_000));
-        } catch (err) {
-          failure = err;
-        }
-      }
+      const { failure, n } = await addUntilFailure(w, 60, 90_000);
       expect(failure).toBeInstanceOf(SealError);
       expect(isPartFailure(failure)).toBe(true);
       // not the NotReady cascade of an item left half laid out: the same error again
@@ -180,26 +188,13 @@ describe('the writer and its sink', () => {
 
   it('a part that cannot be finished when the writer moves to the next one breaks the writer: later calls throw the same error', async () => {
     let part = 0;
-    const sinks: SlowSink[] = [];
     // part 1's sink fails its 6th append: while part 1 is being closed at the split
     const w = PstWriter.open({
       partName: 'split-fail.pst',
       splitSizeBytes: 2 * 1024 * 1024,
-      openSink: async () => {
-        const s = new SlowSink(1, part++ === 0 ? 5 : -1);
-        sinks.push(s);
-        return s;
-      },
+      openSink: async () => new SlowSink(1, part++ === 0 ? 5 : -1),
     });
-    let failure: unknown;
-    let n = 0;
-    for (; n < 40 && failure === undefined; n++) {
-      try {
-        await w.addItem([{ displayName: 'Inbox' }], message(n, 200_000));
-      } catch (err) {
-        failure = err;
-      }
-    }
+    const { failure, n } = await addUntilFailure(w, 40, 200_000);
     expect(String(failure)).toMatch(/ENOSPC/);
     expect(isPartFailure(failure)).toBe(true);
     await expect(w.ensureFolder([{ displayName: 'Other' }])).rejects.toBe(failure);

@@ -54,27 +54,17 @@ export function buildPropertyContext(props: Iterable<PcProperty>, newSubnodeNid:
       writeFixedValue(records, o + 4, p.type, p.value);
       continue;
     }
-    if (p.type === PropType.String && typeof p.value === 'string') {
-      // the string's UTF-16LE (what encodePropValue gives) is encoded straight into its heap block
-      // or, past 3,580 bytes, into its subnode's data blocks — no buffer of its own; an empty
-      // string is HNID 0 as below
-      if (p.value.length * 2 <= MAX_HEAP_ALLOC) {
-        if (p.value.length > 0) writeU32(records, o + 4, heap.allocate(p.value));
-      } else {
-        const nid = newSubnodeNid();
-        subnodes.push({ nid, data: p.value });
-        writeU32(records, o + 4, nid);
-      }
-      continue;
-    }
-    const bytes = encodePropValue(p.type, p.value, codepage);
-    if (bytes.length === 0) {
+    // a PtypString stays a string: its UTF-16LE (what encodePropValue gives) is encoded straight
+    // into its heap block or subnode data blocks, without a buffer of its own
+    const value = p.type === PropType.String && typeof p.value === 'string' ? p.value : encodePropValue(p.type, p.value, codepage);
+    const size = typeof value === 'string' ? value.length * 2 : value.length;
+    if (size === 0) {
       // an empty value is HNID 0, as Outlook writes it (libpst misreads zero-length allocations)
-    } else if (bytes.length <= MAX_HEAP_ALLOC) {
-      writeU32(records, o + 4, heap.allocate(bytes));
+    } else if (size <= MAX_HEAP_ALLOC) {
+      writeU32(records, o + 4, heap.allocate(value));
     } else {
       const nid = newSubnodeNid();
-      subnodes.push({ nid, data: bytes });
+      subnodes.push({ nid, data: value });
       writeU32(records, o + 4, nid);
     }
   }

@@ -233,8 +233,7 @@ export class NdbWriter {
 
   private failed(e: unknown): void {
     if (this.failure !== undefined || this.abandoned) return;
-    this.failure = e;
-    if (typeof e === 'object' && e !== null) partFailures.add(e);
+    this.failure = markPartFailure(e);
   }
 
   /**
