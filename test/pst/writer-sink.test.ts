@@ -137,6 +137,25 @@ describe('the writer and its sink', () => {
     }
   });
 
+  it('a sink that rejects with a value that is not an Error still breaks the part: an OutputFailed part failure naming the value, thrown again by every later call', async () => {
+    class StringRejectingSink extends MemoryPstSink {
+      appends = 0;
+      override async append(b: Uint8Array): Promise<void> {
+        if (++this.appends === 3) throw 'disk detached'; // eslint-disable-line @typescript-eslint/only-throw-error
+        await super.append(b);
+      }
+    }
+    const w = PstWriter.open({ partName: 'string.pst', openSink: async () => new StringRejectingSink() });
+    const { failure } = await addUntilFailure(w, 40, 90_000);
+    expect(failure).toBeInstanceOf(Error);
+    expect((failure as { code?: string }).code).toBe('OutputFailed');
+    expect(String(failure)).toMatch(/disk detached/);
+    expect(isPartFailure(failure)).toBe(true);
+    await expect(w.addItem([{ displayName: 'Inbox' }], message(99, 90_000))).rejects.toBe(failure);
+    await expect(w.close()).rejects.toBe(failure);
+    await w.abort();
+  });
+
   it('abandoning a part while it closes: the running append is waited for, nothing reaches the sink afterwards, close fails', async () => {
     const sink = new SlowSink(30);
     const w = PstWriter.open({ partName: 'race.pst', openSink: async () => sink });

@@ -247,7 +247,7 @@ export class PstWriter {
     } catch (err) {
       // the previous part could not be finished, or the next one not opened: the output is broken
       this.broken ??= markPartFailure(err);
-      throw err;
+      throw this.broken;
     }
   }
 

@@ -44,7 +44,7 @@ import { buildHeaderRegion } from './write-header';
 /** Error of the NDB writer, with a stable code (STYLE.md "Errors"). */
 export class NdbWriteError extends Error {
   constructor(
-    readonly code: 'BlockTooLarge' | 'StreamTooLarge' | 'WriterClosed' | 'DuplicateNid' | 'SubnodeOrder',
+    readonly code: 'BlockTooLarge' | 'StreamTooLarge' | 'WriterClosed' | 'DuplicateNid' | 'SubnodeOrder' | 'OutputFailed',
     message: string,
     readonly details: Record<string, unknown> = {},
   ) {
@@ -68,10 +68,13 @@ export function isPartFailure(err: unknown): boolean {
 /**
  * Marks `err` as a part failure (see {@link isPartFailure}) and returns it: for failures of the
  * output outside the append chain — the header rewrite, the sink's close, opening the next part.
+ * A value that is not an object (a sink that rejected with a string, say) cannot be marked: it is
+ * returned wrapped in an NdbWriteError "OutputFailed" that names it, and that error is marked.
  */
-export function markPartFailure<T>(err: T): T {
-  if (typeof err === 'object' && err !== null) partFailures.add(err);
-  return err;
+export function markPartFailure(err: unknown): object {
+  const e = typeof err === 'object' && err !== null ? err : new NdbWriteError('OutputFailed', `the part's output failed with ${typeof err} ${String(err)}`);
+  partFailures.add(e);
+  return e;
 }
 
 /** A subnode entry (SLENTRY, MS-PST 2.2.2.8.3.3.1.1): nid plus the data and nested subnode trees. */
@@ -223,7 +226,16 @@ export class NdbWriter {
       this.appendChain = done;
       this.inFlight.push(done);
     }
-    while (this.inFlight.length > APPENDS_IN_FLIGHT) await this.inFlight.shift();
+    while (this.inFlight.length > APPENDS_IN_FLIGHT) await this.settled(this.inFlight.shift()!);
+  }
+
+  /** Awaits an append; its failure is thrown as recorded by {@link failed} (marked, an object). */
+  private async settled(append: Promise<void>): Promise<void> {
+    try {
+      await append;
+    } catch (e) {
+      throw this.failure ?? e;
+    }
   }
 
   /** The first failure of an append or of sealing: the part is broken from then on. */
@@ -685,7 +697,7 @@ export class NdbWriter {
     this.flushInterval();
     await this.drain();
     // every append resolved before the header is rewritten (and before the caller closes the sink)
-    while (this.inFlight.length > 0) await this.inFlight.shift();
+    while (this.inFlight.length > 0) await this.settled(this.inFlight.shift()!);
     if (this.abandoned) throw new NdbWriteError('WriterClosed', 'the part was abandoned while it was being closed');
     this.closed = true;
     const fileSize = intervalOffset(lastInterval + 1);
