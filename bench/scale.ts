@@ -16,7 +16,11 @@
  * per core during the runs) and `graph_bound_share` (items/s against Graph's bound for the
  * mailboxes read at once) say so. Each run's line also splits the CPU seconds it took between the
  * processes (`cpu_s_workers`, `cpu_s_sandbox`, `cpu_s_azurite`, `cpu_s_redis`, from /proc; Linux)
- * and gives `cores_used`, their sum over the wall time.
+ * and gives `cores_used`, their sum over the wall time. For each run after the first, the last line
+ * also gives `cpu_ceiling_W_workers`: the 1-worker wall time over the least wall time the W-worker
+ * run's measured CPU seconds allow on this machine's cores (their sum / cores) — the speedup that
+ * run could have reached had every core been busy all the time. When it is below the goal, the CPU,
+ * not Graph latency, bounds the speedup on this machine, whatever the workers do.
  * The last line is key=value pairs.
  *
  * The workers run the compiled build, as a deployed worker does: the bench runs `npm run build`
@@ -74,6 +78,16 @@ function cpuNow(c: Cluster, procs: { child: { pid?: number } }[]): CpuSplit {
 function graphBoundShare(r: { workers: number; itemsPerS: number }): number {
   const atOnce = Math.min(r.workers * CONCURRENCY, MAILBOXES);
   return r.itemsPerS / ((atOnce * 4 * 20 * 1000) / LATENCY);
+}
+
+/**
+ * The most speedup `r` could have shown over `base` on this machine: base's wall time over the least
+ * wall time r's CPU seconds (all processes: workers, sandbox, Azurite, Redis) need on `cores` cores.
+ * NaN where /proc is not there.
+ */
+function cpuCeiling(base: { wallS: number }, r: { cpu: CpuSplit }, cores = cpus().length): number {
+  const cpuS = r.cpu.workers + r.cpu.sandbox + r.cpu.azurite + r.cpu.redis;
+  return base.wallS / (cpuS / cores);
 }
 
 async function runOnce(c: Cluster, workers: number): Promise<RunResult> {
@@ -134,6 +148,7 @@ async function main(): Promise<void> {
   const out: Record<string, string | number> = { mailboxes: MAILBOXES, items_per_mailbox: ITEMS, latency_ms: LATENCY, per_worker_concurrency: CONCURRENCY, cores: cpus().length };
   for (const r of results) out[`wall_s_${r.workers}_workers`] = r.wallS.toFixed(1);
   for (const r of results) if (r !== base) out[`speedup_${r.workers}_workers`] = (base.wallS / r.wallS).toFixed(2);
+  for (const r of results) if (r !== base) out[`cpu_ceiling_${r.workers}_workers`] = cpuCeiling(base, r).toFixed(2);
   for (const r of results) out[`graph_bound_share_${r.workers}_workers`] = graphBoundShare(r).toFixed(2);
   out.cpu_busy_max = Math.max(...results.map((r) => r.load)).toFixed(2);
   out.items_lost = results.reduce((a, r) => a + r.lost, 0);
