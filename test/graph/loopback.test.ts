@@ -44,13 +44,21 @@ it('308 to another casing is followed by our chain, with the body and the token,
 });
 
 it('an abort while the server is slow ends the request with Aborted', async () => {
-  handler = (_req, res) => { setTimeout(() => { if (!res.destroyed) { res.writeHead(200); res.end('{}'); } }, 2000); };
+  // the server's close: whether the connection ended before the (late) answer was written; the
+  // answer's timer is cleared then, so nothing of this test outlives it
+  let serverClose!: Promise<{ answered: boolean }>;
+  handler = (_req, res) => {
+    const late = setTimeout(() => { if (!res.destroyed) { res.writeHead(200); res.end('{}'); } }, 2000);
+    serverClose = new Promise((resolve) => res.on('close', () => { clearTimeout(late); resolve({ answered: res.writableEnded }); }));
+  };
   const ac = new AbortController();
   const p = client().get('/users/a/messages', { signal: ac.signal }).catch((e: unknown) => e);
   setTimeout(() => ac.abort(), 50);
   const err = (await p) as GraphError;
   expect(err).toBeInstanceOf(GraphError);
   expect(err.code).toBe('Aborted');
+  // the abort reached the socket: the server saw the connection close before it answered
+  expect(await serverClose).toEqual({ answered: false });
 });
 
 it('a refused connection is NetworkError after the retries', async () => {
