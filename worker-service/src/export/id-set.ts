@@ -48,6 +48,15 @@ export class IdHashSet {
     return true;
   }
 
+  /** A set of the same ids that grows on its own (the table is copied). */
+  clone(): IdHashSet {
+    const c = new IdHashSet(0);
+    c.table = this.table.slice();
+    c.mask = this.mask;
+    c.count = this.count;
+    return c;
+  }
+
   /** Whether `id` was added. */
   has(id: string): boolean {
     const h = hashOf(id);

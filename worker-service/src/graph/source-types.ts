@@ -27,6 +27,18 @@ export interface SourceDateRange {
 /** How items are read: `auto` = exportItems where the cloud has it, else REST; `rest` = REST only. */
 export type SourceMode = 'auto' | 'rest';
 
+/**
+ * What a source asks of a set of item ids it is given: membership and a count. A `Set<string>`
+ * is one; export/id-set.ts `IdHashSet` (96-bit hashes outside the JS heap) is another, for the ids
+ * of a resumed export's finished parts.
+ */
+export interface IdMembership {
+  /** Whether `id` (a mailboxItem id as Graph lists it) is in the set. */
+  has(id: string): boolean;
+  /** Ids in the set; 0 is an empty set (nothing is skipped). */
+  readonly size: number;
+}
+
 /** Options of {@link items}. */
 export interface SourceOptions {
   /** Message class prefixes to keep (`IPM.Note`, `IPM.Appointment`…); case-insensitive; default all. */
@@ -56,7 +68,7 @@ export interface SourceOptions {
    * `folderEnd.skipped`; the folders are still listed in full (the deltaLink stays complete).
    * With `onlyItemIds`, an id in both is found (no ErrorItemNotFound) but not read.
    */
-  skipItemIds?: ReadonlySet<string>;
+  skipItemIds?: IdMembership;
   /** Default `auto`. */
   mode?: SourceMode;
   /** Ids per exportItems call, 1..20; default 20. */
