@@ -36,3 +36,18 @@ test('memory: at most 48 bytes an id (the table), not the ids', () => {
   expect(perId).toBeLessThanOrEqual(48);
   expect(s.size).toBe(n);
 });
+
+test('clone: the same ids, then each set grows on its own (through doublings)', () => {
+  const a = new IdHashSet(4);
+  for (let i = 0; i < 1500; i++) a.add(`id-${i}`);
+  const b = a.clone();
+  expect(b.size).toBe(1500);
+  for (let i = 0; i < 1500; i++) expect(b.has(`id-${i}`)).toBe(true);
+  for (let i = 1500; i < 5000; i++) expect(b.add(`id-${i}`)).toBe(true);
+  expect(a.add('only-in-a')).toBe(true);
+  expect([a.size, b.size]).toEqual([1501, 5000]);
+  expect(a.has('id-4000')).toBe(false);
+  expect(b.has('only-in-a')).toBe(false);
+  for (let i = 0; i < 5000; i++) expect(b.has(`id-${i}`)).toBe(true);
+  expect(b.add('id-10')).toBe(false);
+});
