@@ -3,7 +3,8 @@
  * as IdHashSet hashes (outside the JS heap), not as the strings the checkpoint read them as — a
  * resume of a part of a million items would otherwise hold ~100 MB of id strings under the
  * worker's 128 MiB heap cap for the whole run. The source still skips every finished id, and an id
- * it yields anyway is not written twice.
+ * it yields anyway is not written twice. A checkpoint that keeps no ids (the jobs backends) has
+ * them read from the manifests in the destination.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -65,4 +66,71 @@ test('a resume keeps the finished parts\' ids as hashes: no id strings on the he
   // eslint-disable-next-line no-console
   console.log(`resume: ${perId.toFixed(1)} bytes of JS heap a finished id during the run (${FINISHED} ids; the strings alone are ~170)`);
   expect(perId).toBeLessThan(20);
+});
+
+/** A checkpoint that, like the jobs backends, keeps no ids: the manifests in the destination are their record. */
+class ManifestRecordCheckpoint extends MemoryCheckpoint {
+  readonly sourceIdsInManifests = true;
+  readonly recorded: FinishedPart[] = [];
+  override async partFinished(part: FinishedPart): Promise<void> {
+    this.recorded.push(part);
+    await super.partFinished(part);
+  }
+}
+
+/** 60 items of ~40 KB (several parts at a 1 MiB split), honouring skipItemIds; counts what it skipped. */
+function bodySource(ids: readonly string[], seen: { skipped: number }): ExportSource {
+  return {
+    async *items(_mb: SourceMailbox, options: SourceOptions = {}): AsyncGenerator<SourceEvent> {
+      yield { kind: 'folder', path, folder: { id: 'f1', displayName: 'Inbox', wellKnownName: 'inbox', type: 'IPF.Note', totalItemCount: ids.length } };
+      for (const id of ids) {
+        if (options.skipItemIds?.has(id)) { seen.skipped++; continue; }
+        const item = mail(id);
+        item.properties.setTag(TAG.PidTagBody, `${id} `.repeat(8000));
+        yield { kind: 'item', path, item, fidelity: 'full', sourceId: id, sizeBytes: 40_000 } as SourceEvent;
+      }
+      yield { kind: 'folderEnd', path, folderId: 'f1', removedIds: [], listed: ids.length };
+    },
+  };
+}
+
+describe('a checkpoint whose record is the manifest (sourceIdsInManifests, as the jobs backends)', () => {
+  const ids = Array.from({ length: 60 }, (_, i) => `mid-${String(i).padStart(3, '0')}`);
+  const request = { mailbox: { user: 'lynne@example.com' }, pstName: 'lynne.pst', pass: 'full' as const, splitSizeBytes: 1024 * 1024 };
+
+  async function firstRun(): Promise<{ dest: MemoryDestination; checkpoint: ManifestRecordCheckpoint; partNames: string[] }> {
+    const dest = new MemoryDestination();
+    const checkpoint = new ManifestRecordCheckpoint();
+    const first = await runExport(request, { source: bodySource(ids, { skipped: 0 }), destination: dest, checkpoint });
+    expect(first).toMatchObject({ outcome: 'Completed', itemsExported: ids.length });
+    expect(first.parts.length).toBeGreaterThanOrEqual(2);
+    // the checkpoint got no ids, only the count
+    expect(checkpoint.recorded.map((p) => [p.sourceIds.length, p.itemCount])).toEqual(first.parts.map((p) => [0, p.itemCount]));
+    return { dest, checkpoint, partNames: first.parts.map((p) => p.name) };
+  }
+
+  test('a resume reads the finished parts\' ids from their manifests: every one skipped, nothing written again', async () => {
+    const { dest, checkpoint, partNames } = await firstRun();
+    const seen = { skipped: 0 };
+    const again = await runExport(request, { source: bodySource(ids, seen), destination: dest, checkpoint });
+    expect(seen.skipped).toBe(ids.length);
+    expect(again).toMatchObject({ outcome: 'Completed', itemsExported: 0, parts: [] });
+    expect(await manifestIds(dest, partNames)).toEqual(ids);
+  });
+
+  test('a finished part whose manifest is missing or is another part\'s: FinishedPartUnreadable, naming the manifest and what to do, and nothing written', async () => {
+    const { dest, checkpoint, partNames } = await firstRun();
+    const second = `${partNames[1]}.manifest.json`;
+    const kept = dest.objects.get(second)!;
+    const before = dest.names().sort();
+    await dest.delete(second);
+    await expect(runExport(request, { source: bodySource(ids, { skipped: 0 }), destination: dest, checkpoint }))
+      .rejects.toMatchObject({ code: 'FinishedPartUnreadable', message: expect.stringMatching(new RegExp(`part ${partNames[1]} is recorded as finished but its manifest ${second} is missing.*restore ${second}`)) });
+    // another part's manifest in its place
+    dest.objects.set(second, dest.objects.get(`${partNames[0]}.manifest.json`)!);
+    await expect(runExport(request, { source: bodySource(ids, { skipped: 0 }), destination: dest, checkpoint }))
+      .rejects.toMatchObject({ code: 'FinishedPartUnreadable', message: expect.stringContaining('describes another part') });
+    dest.objects.set(second, kept);
+    expect(dest.names().sort()).toEqual(before);
+  });
 });

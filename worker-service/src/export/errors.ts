@@ -13,7 +13,12 @@ export type ExportErrorCode =
   /** The request itself is wrong (bad PST name, split size, older-than days); the message names the field. */
   | 'BadRequest'
   /** The destination holds parts of this PST name that belong to another mailbox. */
-  | 'DestinationMismatch';
+  | 'DestinationMismatch'
+  /**
+   * A part the checkpoint records as finished has no readable manifest of its own beside it in the
+   * destination (deleted, replaced or damaged): the run cannot tell which items it holds.
+   */
+  | 'FinishedPartUnreadable';
 
 /** A refusal or a request error of an export run, with a stable code. Never carries a secret. */
 export class ExportError extends Error {

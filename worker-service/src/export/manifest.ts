@@ -235,28 +235,50 @@ export function parseManifest(bytes: Uint8Array): PartManifest | undefined {
  * @returns undefined when the bytes are not a version-1 manifest
  */
 export async function parseManifestIds(bytes: Uint8Array): Promise<{ head: Omit<PartManifest, 'items'>; sourceIds: string[] } | undefined> {
+  const sourceIds: string[] = [];
+  const read = await readManifestIds(bytes, (id) => { sourceIds.push(id); });
+  return read && { head: read.head, sourceIds };
+}
+
+/**
+ * Like {@link parseManifestIds}, but hands each item's source id to `onId` as it is read, so that
+ * no array of the ids is built (a resume of a part of a million items; export/run.ts).
+ * @returns the head and the number of ids, or undefined when the bytes are not a version-1
+ *          manifest — `onId` may have been called for some ids before that was found
+ */
+export async function readManifestIds(bytes: Uint8Array, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(10);
   const headLine = nl >= 0 ? buf.subarray(0, nl).toString('utf8') : '';
   if (headLine.endsWith(',"items":[')) {
+    let head: PartManifest | undefined;
     try {
-      const head = JSON.parse(headLine.slice(0, -',"items":['.length) + '}') as PartManifest;
-      if (!isHead(head) || !buf.subarray(Math.max(0, buf.length - 8)).toString('utf8').trimEnd().endsWith(']}')) throw new Error('not a manifest');
-      const sourceIds: string[] = [];
-      for await (const line of itemLines([buf], true)) {
-        const it = JSON.parse(line) as { sourceId?: unknown };
-        if (!it || typeof it.sourceId !== 'string') return undefined;
-        sourceIds.push(it.sourceId);
-      }
-      return { head, sourceIds };
+      head = JSON.parse(headLine.slice(0, -',"items":['.length) + '}') as PartManifest;
     } catch {
-      // fall through: parse it whole
+      head = undefined;
+    }
+    if (head && isHead(head) && buf.subarray(Math.max(0, buf.length - 8)).toString('utf8').trimEnd().endsWith(']}')) {
+      let count = 0;
+      for await (const line of itemLines([buf], true)) {
+        let it: { sourceId?: unknown };
+        try {
+          it = JSON.parse(line) as { sourceId?: unknown };
+        } catch {
+          return undefined;
+        }
+        if (!it || typeof it.sourceId !== 'string') return undefined;
+        onId(it.sourceId);
+        count++;
+      }
+      return { head, count };
     }
   }
+  // another layout (not one item a line): parsed whole
   const m = parseManifest(bytes);
   if (!m) return undefined;
   const { items, ...head } = m;
-  return { head, sourceIds: items.map((i) => i.sourceId) };
+  for (const i of items) onId(i.sourceId);
+  return { head, count: items.length };
 }
 
 /** The finished-part record a manifest stands for. */

@@ -26,7 +26,7 @@ import { DEFAULT_SPLIT_SIZE_BYTES, PstWriter, PstWriterError, isPartFailure, par
 import type { Destination, PartSink } from '../storage/destination';
 import { ExportError } from './errors';
 import { IdHashSet } from './id-set';
-import { MANIFEST_CONTENT_TYPE, ManifestBuilder, manifestMailbox, manifestName } from './manifest';
+import { MANIFEST_CONTENT_TYPE, ManifestBuilder, manifestMailbox, manifestName, readManifestIds } from './manifest';
 import { removeStaleParts } from './stale-parts';
 import type { ExportCheckpoint, ExportItemError, ExportNotice, ExportProgress, ExportRequest, ExportResult, PartManifest, WrittenPart } from './types';
 
@@ -90,13 +90,32 @@ function guardedSink(sink: PartSink, fatal: FatalMarks): PstSink {
 /**
  * What a run needs of the parts earlier runs finished: their count, the next part index, and their
  * items' ids as two IdHashSets — the source's skip list, and the run's dedupe set that grows as
- * items are written. The parts' `sourceIds` arrays (a resume of a million items holds ~100 MB of
+ * items are written. The parts' `sourceIds` arrays (a resume of a million items holds ~235 MB of
  * id strings) are dropped when this returns: the run keeps 24-48 bytes an id outside the JS heap.
+ * A part given without ids by a checkpoint whose record is the manifest
+ * (`sourceIdsInManifests`) has them read from its manifest in the destination, one id at a time.
+ * @throws ExportError "FinishedPartUnreadable" when such a part's manifest is missing or is not
+ *         that part's (name, SHA-256, item count)
  */
-async function loadFinished(checkpoint: ExportCheckpoint): Promise<{ finishedCount: number; firstPartIndex: number; finishedIds: IdHashSet; done: IdHashSet }> {
+async function loadFinished(checkpoint: ExportCheckpoint, destination: Destination, signal?: AbortSignal): Promise<{ finishedCount: number; firstPartIndex: number; finishedIds: IdHashSet; done: IdHashSet }> {
   const finished = await checkpoint.finishedParts();
-  const finishedIds = new IdHashSet(finished.reduce((n, p) => n + p.sourceIds.length, 0));
-  for (const p of finished) for (const id of p.sourceIds) finishedIds.add(id);
+  const finishedIds = new IdHashSet(finished.reduce((n, p) => n + Math.max(p.sourceIds.length, p.itemCount ?? 0), 0));
+  for (const p of finished) {
+    if (p.sourceIds.length > 0 || !checkpoint.sourceIdsInManifests || (p.itemCount ?? 0) === 0) {
+      for (const id of p.sourceIds) finishedIds.add(id);
+      continue;
+    }
+    const name = manifestName(p.name);
+    const unreadable = (why: string) => new ExportError('FinishedPartUnreadable',
+      `${destination.location}: part ${p.name} is recorded as finished but ${why}, so the items it holds are unknown: restore ${name}, or delete ${p.name} and run the export again from the start`);
+    const bytes = await destination.getSmall(name, signal);
+    if (!bytes) throw unreadable(`its manifest ${name} is missing`);
+    const read = await readManifestIds(bytes, (id) => { finishedIds.add(id); });
+    if (!read) throw unreadable(`its manifest ${name} is not an Outport manifest`);
+    if (read.head.part.name !== p.name || read.head.part.sha256 !== p.sha256 || read.count !== p.itemCount) {
+      throw unreadable(`its manifest ${name} describes another part (${read.head.part.name}, ${read.count} items, SHA-256 ${read.head.part.sha256.slice(0, 12)}…)`);
+    }
+  }
   return {
     finishedCount: finished.length,
     firstPartIndex: finished.reduce((m, p) => Math.max(m, p.index), 0) + 1,
@@ -154,7 +173,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
 
   // Ids of finished parts (for the source to skip: a resume) and every id written (dedupe), as
   // hashes only: the finished parts' id strings are not kept for the run.
-  const { finishedCount, firstPartIndex, finishedIds, done } = await loadFinished(checkpoint);
+  const { finishedCount, firstPartIndex, finishedIds, done } = await loadFinished(checkpoint, destination, signal);
 
   let onlyItemIds: string[] | undefined;
   if (pass === 'retry-errors') {
@@ -238,8 +257,7 @@ export async function runExport(request: ExportRequest, deps: ExportDeps): Promi
           };
           await destination.putStream(manifestName(stored.name), b.chunks(head), MANIFEST_CONTENT_TYPE, signal);
           const written: WrittenPart = { name: stored.name, index: info.index, sizeBytes: stored.sizeBytes, sha256: stored.sha256, pass, itemCount: b.items };
-          const { itemCount: _, ...record } = written;
-          await checkpoint.partFinished({ ...record, sourceIds: checkpoint.sourceIdsInManifests ? [] : await b.sourceIds() });
+          await checkpoint.partFinished({ ...written, sourceIds: checkpoint.sourceIdsInManifests ? [] : await b.sourceIds() });
           parts.push(written);
           bytesExported += stored.sizeBytes;
           b.dispose();

@@ -46,8 +46,14 @@ export interface FinishedPart {
   index: number;
   sizeBytes: number;
   sha256: string;
-  /** Source ids of the items the part holds. */
+  /**
+   * Source ids of the items the part holds — or none, from a checkpoint whose record is the
+   * manifest ({@link ExportCheckpoint.sourceIdsInManifests}): the run then reads the ids from the
+   * part's `<name>.manifest.json` in the destination.
+   */
   sourceIds: readonly string[];
+  /** Items the part holds; absent: `sourceIds.length` (records made before it was kept). */
+  itemCount?: number;
   pass: ExportPass;
 }
 
@@ -56,7 +62,7 @@ export interface FinishedPart {
  * the ids (they are in the part's manifest and, when the checkpoint keeps them, in the checkpoint),
  * so that a run's result does not grow with its items.
  */
-export type WrittenPart = Omit<FinishedPart, 'sourceIds'> & {
+export type WrittenPart = Omit<FinishedPart, 'sourceIds' | 'itemCount'> & {
   /** Items the part holds. */
   itemCount: number;
 };
@@ -82,10 +88,12 @@ export interface ExportItemError {
  */
 export interface ExportCheckpoint {
   /**
-   * True when this checkpoint's record of a finished part is the part's manifest itself
-   * (export/checkpoint-destination.ts): `partFinished` then gets the part with `sourceIds` empty —
-   * the run does not read the ids back from its manifest spill (docs/export.md "Memory").
-   * Absent or false: `partFinished` gets every id of the part.
+   * True when the part's manifest in the destination is the record of its ids
+   * (export/checkpoint-destination.ts, and the jobs backends): `partFinished` then gets the part
+   * with `sourceIds` empty and its `itemCount` — the run does not read the ids back from its
+   * manifest spill, nor hold them (docs/export.md "Memory") — and `finishedParts` may give parts
+   * with `sourceIds` empty: the run reads their ids from their manifests, one part at a time.
+   * Absent or false: `partFinished` gets every id of the part, and `finishedParts` gives them back.
    */
   readonly sourceIdsInManifests?: boolean;
   /**

@@ -1163,6 +1163,10 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       return d;
     };
     return {
+      // the part's manifest in the destination is the record of its ids: the run neither hands them
+      // here (a part of a million items would be ~235 MB of heap and a JSON value as large) nor
+      // gets them back — it reads them from the manifest on a resume (export/run.ts loadFinished)
+      sourceIdsInManifests: true,
       async beginPass(): Promise<void> {
         // A restart of this job's pass: errors of its earlier attempts are forgotten (their items are read again).
         await guarded((t, d) => { t.cmd('DEL', self.#k('errors', d.id)); });
@@ -1173,14 +1177,14 @@ export class BullmqBackend implements JobBackend, ProjectStore, JobQueue {
       async finishedParts(): Promise<FinishedPart[]> {
         const d = await jobOf();
         return self.#read(async () => (await self.#parts(d.itemId)).map((p) => ({
-          name: p.name, index: p.index, sizeBytes: p.sizeBytes, sha256: p.sha256, sourceIds: p.sourceIds, pass: p.pass,
+          name: p.name, index: p.index, sizeBytes: p.sizeBytes, sha256: p.sha256, sourceIds: p.sourceIds, itemCount: p.itemCount, pass: p.pass,
         })));
       },
       async partFinished(part: FinishedPart): Promise<void> {
         if (!Number.isInteger(part.index) || part.index < 1) throw new JobsError('InvalidInput', `part.index must be a positive integer (got ${part.index})`, { field: 'part.index' });
         await guarded((t, d) => {
           const doc: PartDoc = {
-            index: part.index, name: part.name, sizeBytes: part.sizeBytes, sha256: part.sha256, itemCount: part.sourceIds.length,
+            index: part.index, name: part.name, sizeBytes: part.sizeBytes, sha256: part.sha256, itemCount: part.itemCount ?? part.sourceIds.length,
             sourceIds: [...part.sourceIds], pass: part.pass, jobId: d.id,
           };
           self.#putField(t, self.#k('parts', d.itemId), String(part.index), doc);

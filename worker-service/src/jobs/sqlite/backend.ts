@@ -818,6 +818,10 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       return r;
     });
     return {
+      // the part's manifest in the destination is the record of its ids: the run neither hands them
+      // here (a part of a million items would be ~235 MB of heap and a JSON value as large) nor
+      // gets them back — it reads them from the manifest on a resume (export/run.ts loadFinished)
+      sourceIdsInManifests: true,
       async beginPass(): Promise<void> {
         // A restart of this job's pass: errors of its earlier attempts are forgotten (their items are read again).
         guarded((row) => { self.#stmt('DELETE FROM item_errors WHERE job_id = ?').run(row.id); });
@@ -829,14 +833,14 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
       async finishedParts(): Promise<FinishedPart[]> {
         const { item_id } = itemOf();
         return self.#tx(() => (self.#stmt('SELECT * FROM parts WHERE item_id = ? ORDER BY idx').all(item_id) as
-          { idx: number; name: string; size_bytes: number; sha256: string; source_ids_json: string; pass: string }[])
-          .map((r) => ({ name: r.name, index: r.idx, sizeBytes: r.size_bytes, sha256: r.sha256, sourceIds: JSON.parse(r.source_ids_json) as string[], pass: r.pass as ExportPass })));
+          { idx: number; name: string; size_bytes: number; sha256: string; item_count: number; source_ids_json: string; pass: string }[])
+          .map((r) => ({ name: r.name, index: r.idx, sizeBytes: r.size_bytes, sha256: r.sha256, sourceIds: JSON.parse(r.source_ids_json) as string[], itemCount: r.item_count, pass: r.pass as ExportPass })));
       },
       async partFinished(part: FinishedPart): Promise<void> {
         if (!Number.isInteger(part.index) || part.index < 1) throw new JobsError('InvalidInput', `part.index must be a positive integer (got ${part.index})`, { field: 'part.index' });
         guarded((row) => {
           self.#stmt(`INSERT OR REPLACE INTO parts (item_id, idx, name, size_bytes, sha256, item_count, source_ids_json, pass, job_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.item_id, part.index, part.name, part.sizeBytes, part.sha256, part.sourceIds.length,
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(row.item_id, part.index, part.name, part.sizeBytes, part.sha256, part.itemCount ?? part.sourceIds.length,
             JSON.stringify(part.sourceIds), part.pass, row.id);
         });
       },
