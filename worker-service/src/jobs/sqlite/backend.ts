@@ -819,7 +819,7 @@ export class SqliteBackend implements JobBackend, ProjectStore, JobQueue {
     });
     return {
       // the part's manifest in the destination is the record of its ids: the run neither hands them
-      // here (a part of a million items would be ~235 MB of heap and a JSON value as large) nor
+      // here (350,000 ids: 62 MB of heap as an array plus 54 MB as its JSON value) nor
       // gets them back — it reads them from the manifest on a resume (export/run.ts loadFinished)
       sourceIdsInManifests: true,
       async beginPass(): Promise<void> {
