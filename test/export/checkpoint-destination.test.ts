@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { SourceEvent, SourceMailbox, SourceOptions } from '../../worker-service/src/graph/source-types';
 import { DestinationCheckpoint } from '../../worker-service/src/export/checkpoint-destination';
-import { ManifestBuilder, parseManifest, parseManifestIds } from '../../worker-service/src/export/manifest';
+import { ManifestBuilder, parseManifest, parseManifestIds, readManifestIds } from '../../worker-service/src/export/manifest';
 import { runExport, type ExportSource } from '../../worker-service/src/export/run';
 import type { ExportRequest } from '../../worker-service/src/export/types';
 import { newMapiItem, type MapiItem } from '../../worker-service/src/mapi/item';
@@ -174,6 +174,34 @@ test('manifest: a part of no items; ids with quotes and non-ASCII; a manifest in
   const pretty = Buffer.from(JSON.stringify({ ...head, items: odd.map((sourceId) => ({ sourceId, folderPath: 'Inbox', messageClass: 'IPM.Note', sizeBytes: 1, fidelity: 'full' })) }, null, 2));
   expect((await parseManifestIds(pretty))!.sourceIds).toEqual(odd);
   expect(await parseManifestIds(Buffer.from('{"version":1,"items":['))).toBeUndefined();
+});
+
+test('manifest read as it streams in: the same head and ids at every chunk size (lines cut anywhere, 1 byte at a time too); cut short, trailing content, another layout or a bad line: undefined', async () => {
+  const head = { version: 1 as const, part: { name: 's.pst', index: 3, sizeBytes: 10, sha256: 'ef'.repeat(32) }, mailbox: { source: 'a@b', archive: false }, pass: 'full' as const, closedAt: new Date(0).toISOString() };
+  const ids = ['a"b', 'é\\n', 'x\ny', '\u2028', ...Array.from({ length: 300 }, (_, i) => `id-${i}-${'ü'.repeat(i % 7)}`)];
+  const b = new ManifestBuilder('s.pst', 3);
+  ids.forEach((id) => b.add(id, 'Inbox', 'IPM.Note', 1, 'full', undefined));
+  const bytes = await b.serialize(head);
+  b.dispose();
+  const empty = new ManifestBuilder('s.pst', 3);
+  const emptyBytes = await empty.serialize(head);
+  empty.dispose();
+  async function* chunked(buf: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < buf.length; at += size) yield Uint8Array.from(buf.subarray(at, at + size)); // a copy each: no view of the whole
+  }
+  const streamed = async (buf: Uint8Array, size: number) => {
+    const got: string[] = [];
+    const r = await readManifestIds(chunked(buf, size), (id) => { got.push(id); });
+    return r && { head: r.head, count: r.count, ids: got };
+  };
+  for (const size of [1, 2, 3, 7, 64, 1000, 4096, bytes.length]) expect(await streamed(bytes, size)).toEqual({ head, count: ids.length, ids });
+  expect(await streamed(emptyBytes, 5)).toEqual({ head, count: 0, ids: [] });
+  const text = bytes.toString('utf8');
+  expect(await streamed(bytes.subarray(0, bytes.length - 4), 100)).toBeUndefined(); // no "]}"
+  expect(await streamed(bytes.subarray(0, Math.floor(bytes.length / 2)), 100)).toBeUndefined();
+  expect(await streamed(Buffer.from(text + '{"sourceId":"late"}\n'), 100)).toBeUndefined();
+  expect(await streamed(Buffer.from(text.replace('"id-5-', '"id-5-\n')), 100)).toBeUndefined();
+  expect(await streamed(Buffer.from(JSON.stringify({ ...head, items: [{ sourceId: 'x' }] }, null, 2)), 100)).toBeUndefined();
 });
 
 test('a failure mid-manifest: the run fails, no manifest object is visible, the part counts as unfinished, the rerun completes', async () => {

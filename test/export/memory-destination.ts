@@ -92,6 +92,16 @@ export class MemoryDestination implements Destination {
   async getSmall(name: string): Promise<Uint8Array | undefined> {
     return this.objects.get(name)?.bytes;
   }
+  /** The object in chunks of `streamChunkBytes` (tests set it to cut lines at every place). */
+  streamChunkBytes = 64 * 1024;
+  async getStream(name: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    const bytes = this.objects.get(name)?.bytes;
+    if (!bytes) return undefined;
+    const size = this.streamChunkBytes;
+    return (async function* chunks(): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+    })();
+  }
   async list(prefix: string): Promise<StoredObject[]> {
     return [...this.objects].filter(([n]) => n.startsWith(prefix)).map(([name, o]) => ({ name, sizeBytes: o.bytes.length, metadata: { ...o.metadata } }));
   }

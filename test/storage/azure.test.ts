@@ -145,6 +145,11 @@ describeWhenAvailable('AzureBlobDestination on Azurite', azuriteAvailable() ? []
     await dest.putSmall('tiny.pst.manifest.json', Buffer.from('{"a":1}'), 'application/json');
     expect(Buffer.from((await dest.getSmall('tiny.pst.manifest.json'))!).toString()).toBe('{"a":1}');
     expect(await dest.getSmall('absent.json')).toBeUndefined();
+    // getStream: the same bytes as they arrive; absent is undefined
+    const got: Buffer[] = [];
+    for await (const c of (await dest.getStream('tiny.pst'))!) got.push(Buffer.from(c));
+    expect(Buffer.concat(got).equals(expected)).toBe(true);
+    expect(await dest.getStream('absent.json')).toBeUndefined();
     expect((await dest.list('tiny')).map((o) => o.name)).toEqual(['tiny.pst', 'tiny.pst.manifest.json']);
     await dest.delete('tiny.pst.manifest.json');
     await dest.delete('tiny.pst.manifest.json');

@@ -90,6 +90,15 @@ test('small objects, list, delete; names with separators are refused', async () 
   await dest.putSmall('p.pst.manifest.json', Buffer.from('{"v":1}'), 'application/json');
   expect(Buffer.from((await dest.getSmall('p.pst.manifest.json'))!).toString()).toBe('{"v":1}');
   expect(await dest.getSmall('nope.json')).toBeUndefined();
+  // getStream: a 3.5 MiB object in 1 MiB reads, each chunk consumed before the next (the buffer is reused)
+  const big = Buffer.from(Array.from({ length: 3.5 * 1024 * 1024 }, (_, i) => (i * 7 + (i >> 12)) & 0xff));
+  await dest.putSmall('big.pst.manifest.json', big, 'application/json');
+  const got: Buffer[] = [];
+  for await (const c of (await dest.getStream('big.pst.manifest.json'))!) got.push(Buffer.from(c));
+  expect(got.length).toBe(4);
+  expect(Buffer.concat(got).equals(big)).toBe(true);
+  await dest.delete('big.pst.manifest.json');
+  expect(await dest.getStream('nope.json')).toBeUndefined();
   expect((await dest.list('p.')).map((o) => o.metadata.contenttype)).toEqual(['application/json']);
   await dest.delete('p.pst.manifest.json');
   await dest.delete('p.pst.manifest.json');

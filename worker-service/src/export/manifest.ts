@@ -184,28 +184,30 @@ export class ManifestBuilder {
  * head. Lines are decoded one at a time: the manifest is never one string.
  */
 async function* itemLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, skipHead: boolean): AsyncGenerator<string> {
-  let rest: Buffer = Buffer.alloc(0);
   let first = skipHead;
-  const emit = (raw: Buffer): string | undefined => {
-    if (first) { first = false; return undefined; }
-    let s = raw.toString('utf8').trim();
+  for await (const raw of splitLines(chunks)) {
+    if (first) { first = false; continue; }
+    let s = raw.trim();
     if (s.endsWith(',')) s = s.slice(0, -1);
-    if (s === '' || s === ']}') return undefined;
-    return s;
-  };
+    if (s === '' || s === ']}') continue;
+    yield s;
+  }
+}
+
+/** Every line of the chunks' bytes (UTF-8, without the "\n"), a line cut across chunks joined. */
+async function* splitLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string> {
+  let rest: Buffer = Buffer.alloc(0);
   for await (const c of chunks) {
     const view = Buffer.from(c.buffer, c.byteOffset, c.byteLength); // no copy: a whole manifest may come as one chunk
     let buf = rest.length ? Buffer.concat([rest, view]) : view;
     let nl: number;
     while ((nl = buf.indexOf(10)) >= 0) {
-      const s = emit(buf.subarray(0, nl));
-      if (s !== undefined) yield s;
+      yield buf.subarray(0, nl).toString('utf8');
       buf = buf.subarray(nl + 1);
     }
     rest = Buffer.from(buf); // the unfinished line, copied: the producer may reuse its buffer
   }
-  const s = rest.length ? emit(rest) : undefined;
-  if (s !== undefined) yield s;
+  if (rest.length) yield rest.toString('utf8');
 }
 
 const isHead = (o: PartManifest): boolean => !!o && typeof o === 'object' && o.version === 1 && !!o.part && typeof o.part.name === 'string'
@@ -246,7 +248,8 @@ export async function parseManifestIds(bytes: Uint8Array): Promise<{ head: Omit<
  * @returns the head and the number of ids, or undefined when the bytes are not a version-1
  *          manifest — `onId` may have been called for some ids before that was found
  */
-export async function readManifestIds(bytes: Uint8Array, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
+export async function readManifestIds(bytes: Uint8Array | AsyncIterable<Uint8Array>, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
+  if (!(bytes instanceof Uint8Array)) return readManifestIdsStreamed(bytes, onId);
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(10);
   const headLine = nl >= 0 ? buf.subarray(0, nl).toString('utf8') : '';
@@ -279,6 +282,45 @@ export async function readManifestIds(bytes: Uint8Array, onId: (sourceId: string
   const { items, ...head } = m;
   for (const i of items) onId(i.sourceId);
   return { head, count: items.length };
+}
+
+/**
+ * {@link readManifestIds} over chunks as they arrive (Destination.getStream): the manifest is never
+ * held whole. Only the layout {@link ManifestBuilder.chunks} writes is read (head line ending in
+ * `"items":[`, one item a line, `]}` alone on the last line); anything else, a line that is not an
+ * item, or a manifest cut short (no `]}`) is undefined.
+ */
+async function readManifestIdsStreamed(chunks: AsyncIterable<Uint8Array>, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
+  let head: PartManifest | undefined;
+  let count = 0;
+  let ended = false;
+  for await (const raw of splitLines(chunks)) {
+    if (!head) {
+      if (!raw.endsWith(',"items":[')) return undefined;
+      try {
+        head = JSON.parse(raw.slice(0, -',"items":['.length) + '}') as PartManifest;
+      } catch {
+        return undefined;
+      }
+      if (!isHead(head)) return undefined;
+      continue;
+    }
+    let line = raw.trim();
+    if (line === '') continue;
+    if (ended) return undefined; // something after the end
+    if (line === ']}') { ended = true; continue; }
+    if (line.endsWith(',')) line = line.slice(0, -1);
+    let it: { sourceId?: unknown };
+    try {
+      it = JSON.parse(line) as { sourceId?: unknown };
+    } catch {
+      return undefined;
+    }
+    if (!it || typeof it.sourceId !== 'string') return undefined;
+    onId(it.sourceId);
+    count++;
+  }
+  return head && ended ? { head, count } : undefined;
 }
 
 /** The finished-part record a manifest stands for. */

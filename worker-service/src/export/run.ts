@@ -93,7 +93,8 @@ function guardedSink(sink: PartSink, fatal: FatalMarks): PstSink {
  * items are written. The parts' `sourceIds` arrays (a resume of a million items holds ~235 MB of
  * id strings) are dropped when this returns: the run keeps 24-48 bytes an id outside the JS heap.
  * A part given without ids by a checkpoint whose record is the manifest
- * (`sourceIdsInManifests`) has them read from its manifest in the destination, one id at a time.
+ * (`sourceIdsInManifests`) has them read from its manifest in the destination as it streams in
+ * (Destination.getStream), one line at a time: neither the manifest nor its ids are held whole.
  * @throws ExportError "FinishedPartUnreadable" when such a part's manifest is missing or is not
  *         that part's (name, SHA-256, item count)
  */
@@ -108,9 +109,9 @@ async function loadFinished(checkpoint: ExportCheckpoint, destination: Destinati
     const name = manifestName(p.name);
     const unreadable = (why: string) => new ExportError('FinishedPartUnreadable',
       `${destination.location}: part ${p.name} is recorded as finished but ${why}, so the items it holds are unknown: restore ${name}, or delete ${p.name} and run the export again from the start`);
-    const bytes = await destination.getSmall(name, signal);
-    if (!bytes) throw unreadable(`its manifest ${name} is missing`);
-    const read = await readManifestIds(bytes, (id) => { finishedIds.add(id); });
+    const chunks = await destination.getStream(name, signal);
+    if (!chunks) throw unreadable(`its manifest ${name} is missing`);
+    const read = await readManifestIds(chunks, (id) => { finishedIds.add(id); });
     if (!read) throw unreadable(`its manifest ${name} is not an Outport manifest`);
     if (read.head.part.name !== p.name || read.head.part.sha256 !== p.sha256 || read.count !== p.itemCount) {
       throw unreadable(`its manifest ${name} describes another part (${read.head.part.name}, ${read.count} items, SHA-256 ${read.head.part.sha256.slice(0, 12)}…)`);

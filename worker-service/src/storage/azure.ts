@@ -222,6 +222,26 @@ export class AzureBlobDestination implements Destination {
     }
   }
 
+  /** Streams a blob ("Get Blob"; the SDK resumes a broken download up to 5 times); undefined when absent. */
+  async getStream(name: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let body: AsyncIterable<Buffer | string>;
+    try {
+      const res = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
+      body = res.readableStreamBody! as AsyncIterable<Buffer | string>;
+    } catch (err) {
+      if (err instanceof RestError && err.statusCode === 404 && err.code !== 'ContainerNotFound') return undefined;
+      throw this.mapError(err, `download ${name}`);
+    }
+    const mapError = (err: unknown) => this.mapError(err, `download ${name}`);
+    return (async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const c of body) yield typeof c === 'string' ? Buffer.from(c) : c;
+      } catch (err) {
+        throw mapError(err);
+      }
+    })();
+  }
+
   /** Blobs whose names start with `prefix`, with their metadata. */
   async list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]> {
     const out: StoredObject[] = [];

@@ -54,6 +54,12 @@ export interface Destination {
   putStream(name: string, chunks: AsyncIterable<Uint8Array>, contentType: string, signal?: AbortSignal): Promise<void>;
   /** Reads a small object whole; undefined when absent. */
   getSmall(name: string, signal?: AbortSignal): Promise<Uint8Array | undefined>;
+  /**
+   * Reads an object as it arrives, in chunks (a large part's manifest on a resume), never holding
+   * it whole; undefined when absent. Each chunk may be reused once the next is asked for. A
+   * failure while reading is thrown by the iteration. @throws StorageError
+   */
+  getStream(name: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Objects whose names start with `prefix`. */
   list(prefix: string, signal?: AbortSignal): Promise<StoredObject[]>;
   /** Deletes an object; absent is not an error. */

@@ -142,6 +142,34 @@ export class DirectoryDestination implements Destination {
     }
   }
 
+  /** Streams a file in 1 MiB reads; undefined when absent. */
+  async getStream(name: string): Promise<AsyncIterable<Uint8Array> | undefined> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.file(name), 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw mapFsError(err, `read ${name}`);
+    }
+    return (async function* chunks(): AsyncGenerator<Uint8Array> {
+      const buf = Buffer.allocUnsafe(1024 * 1024);
+      try {
+        for (;;) {
+          let got: number;
+          try {
+            ({ bytesRead: got } = await handle.read(buf, 0, buf.length, null));
+          } catch (err) {
+            throw mapFsError(err, `read ${name}`);
+          }
+          if (got === 0) return;
+          yield buf.subarray(0, got);
+        }
+      } finally {
+        await handle.close().catch(() => undefined);
+      }
+    })();
+  }
+
   /** Files whose names start with `prefix`, without sidecars, markers and partial parts. */
   async list(prefix: string): Promise<StoredObject[]> {
     let names: string[];
