@@ -160,7 +160,7 @@ export class ManifestBuilder {
   /** The source ids of the items added, in order, read back from the spill file. */
   async sourceIds(): Promise<string[]> {
     const ids: string[] = [];
-    for await (const line of itemLines(this.chunks({} as Omit<PartManifest, 'items'>), true)) ids.push((JSON.parse(line) as { sourceId: string }).sourceId);
+    for await (const line of itemLines(this.chunks({} as Omit<PartManifest, 'items'>))) ids.push((JSON.parse(line) as { sourceId: string }).sourceId);
     return ids;
   }
 
@@ -180,11 +180,11 @@ export class ManifestBuilder {
 
 /**
  * The item lines of a manifest's bytes, one JSON object each (trailing commas removed), from
- * chunks in the layout {@link ManifestBuilder.chunks} writes. `skipHead`: the first line is the
- * head. Lines are decoded one at a time: the manifest is never one string.
+ * chunks in the layout {@link ManifestBuilder.chunks} writes (the first line, the head, is skipped).
+ * Lines are decoded one at a time: the manifest is never one string.
  */
-async function* itemLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, skipHead: boolean): AsyncGenerator<string> {
-  let first = skipHead;
+async function* itemLines(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): AsyncGenerator<string> {
+  let first = true;
   for await (const raw of splitLines(chunks)) {
     if (first) { first = false; continue; }
     let s = raw.trim();
@@ -253,29 +253,8 @@ export async function readManifestIds(bytes: Uint8Array | AsyncIterable<Uint8Arr
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const nl = buf.indexOf(10);
   const headLine = nl >= 0 ? buf.subarray(0, nl).toString('utf8') : '';
-  if (headLine.endsWith(',"items":[')) {
-    let head: PartManifest | undefined;
-    try {
-      head = JSON.parse(headLine.slice(0, -',"items":['.length) + '}') as PartManifest;
-    } catch {
-      head = undefined;
-    }
-    if (head && isHead(head) && buf.subarray(Math.max(0, buf.length - 8)).toString('utf8').trimEnd().endsWith(']}')) {
-      let count = 0;
-      for await (const line of itemLines([buf], true)) {
-        let it: { sourceId?: unknown };
-        try {
-          it = JSON.parse(line) as { sourceId?: unknown };
-        } catch {
-          return undefined;
-        }
-        if (!it || typeof it.sourceId !== 'string') return undefined;
-        onId(it.sourceId);
-        count++;
-      }
-      return { head, count };
-    }
-  }
+  // the layout ManifestBuilder writes: read a line at a time, as a stream of one chunk
+  if (headLine.endsWith(',"items":[')) return readManifestIdsStreamed([buf], onId);
   // another layout (not one item a line): parsed whole
   const m = parseManifest(bytes);
   if (!m) return undefined;
@@ -290,7 +269,7 @@ export async function readManifestIds(bytes: Uint8Array | AsyncIterable<Uint8Arr
  * `"items":[`, one item a line, `]}` alone on the last line); anything else, a line that is not an
  * item, or a manifest cut short (no `]}`) is undefined.
  */
-async function readManifestIdsStreamed(chunks: AsyncIterable<Uint8Array>, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
+async function readManifestIdsStreamed(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, onId: (sourceId: string) => void): Promise<{ head: Omit<PartManifest, 'items'>; count: number } | undefined> {
   let head: PartManifest | undefined;
   let count = 0;
   let ended = false;

@@ -213,13 +213,11 @@ export class AzureBlobDestination implements Destination {
 
   /** Downloads a blob whole; undefined when it does not exist. */
   async getSmall(name: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
-    try {
-      const res = await this.container.getBlobClient(name).download(0, undefined, { abortSignal: signal, maxRetryRequests: 5 });
-      return await readAll(res.readableStreamBody!);
-    } catch (err) {
-      if (err instanceof RestError && err.statusCode === 404 && err.code !== 'ContainerNotFound') return undefined;
-      throw this.mapError(err, `download ${name}`);
-    }
+    const chunks = await this.getStream(name, signal);
+    if (!chunks) return undefined;
+    const all: Uint8Array[] = [];
+    for await (const c of chunks) all.push(c);
+    return Buffer.concat(all);
   }
 
   /** Streams a blob ("Get Blob"; the SDK resumes a broken download up to 5 times); undefined when absent. */
@@ -513,12 +511,6 @@ class AzureBlobPartSink implements PartSink {
     if (!this.result) throw new Error(`part ${this.name} is not closed: stored() is valid after close() resolved`);
     return this.result;
   }
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks);
 }
 
 function lowerKeys(m: Record<string, string>): Record<string, string> {
